@@ -139,8 +139,9 @@ func (d Dating) Confirmed() []State {
 // high and low since the start are both candidates; whichever threshold is
 // crossed first decides. Ties go to the earliest day.
 //
-// Step 2 (Pagan–Sossounov censoring): turning points dated in the last
-// CensorDays days are dropped. Then, repeatedly, among phases shorter than
+// Step 2 (Pagan–Sossounov censoring): a turning point on the first valid
+// close (the start of the data, not a turn) and turning points dated in
+// the last CensorDays days are dropped. Then, repeatedly, among phases shorter than
 // MinPhaseDays (unless waived by WaiveMove) and pairs of phases forming a
 // cycle shorter than MinCycleDays, the phase with the smallest absolute
 // log price move is removed: of its two turning points and their two
@@ -158,7 +159,7 @@ func DateCycles(dates []regime.Date, price []float64, p DatingParams) (Dating, e
 		return Dating{}, err
 	}
 	turns, _ := thresholdTurns(price, first, last+1, p.Threshold, p.rise())
-	turns = censor(dates, price, turns, p, last)
+	turns = censor(dates, price, turns, p, first, last)
 	return build(dates, price, turns, p, first, last), nil
 }
 
@@ -285,7 +286,10 @@ func logMove(price []float64, a, b turn) float64 {
 }
 
 // censor applies the end-of-sample, minimum-phase and minimum-cycle rules.
-func censor(dates []regime.Date, price []float64, turns []turn, p DatingParams, last int) []turn {
+func censor(dates []regime.Date, price []float64, turns []turn, p DatingParams, first, last int) []turn {
+	if len(turns) > 0 && turns[0].i == first {
+		turns = turns[1:] // the sample's first close is where the data starts, not a turn
+	}
 	if p.CensorDays > 0 {
 		cut := dates[last] - regime.Date(p.CensorDays)
 		n := 0
