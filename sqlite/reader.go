@@ -153,7 +153,8 @@ func (s *Store) LookupAsset(ctx context.Context, ref string) (regime.Asset, erro
 
 // FindAssets lists assets matching f, sorted by id. Search is a
 // case-insensitive substring of the id, the symbol, the name or any alias
-// symbol, name or source id.
+// symbol or name. Returns EINVALID for an unknown kind or a negative
+// limit.
 func (s *Store) FindAssets(ctx context.Context, f regime.AssetFilter) ([]regime.Asset, error) {
 	const op = "find assets"
 	if f.Kind != "" && !f.Kind.Valid() {
@@ -201,7 +202,7 @@ func (s *Store) FindAssets(ctx context.Context, f regime.AssetFilter) ([]regime.
 			return true
 		}
 		for _, al := range a.Aliases {
-			if has(al.Symbol) || has(al.Name) || has(al.SourceID) {
+			if has(al.Symbol) || has(al.Name) {
 				return true
 			}
 		}
