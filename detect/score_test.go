@@ -85,7 +85,7 @@ func TestScoreSwitchingNAV(t *testing.T) {
 	if diff := cmp.Diff(wantNAV, m.NAV, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
 		t.Errorf("NAV (-want +got):\n%s", diff)
 	}
-	rets := []float64{c - 1, 0.1, 110. / 121 * c - 1, 0, c - 1}
+	rets := []float64{c - 1, 0.1, 110./121*c - 1, 0, c - 1}
 	var mean, sd float64
 	for _, r := range rets {
 		mean += r / 5
