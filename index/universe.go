@@ -1,0 +1,156 @@
+package index
+
+import (
+	"math"
+	"sort"
+
+	"github.com/regime-engine/regime"
+)
+
+// Candidate is one asset of a point-in-time universe snapshot, with what
+// is known about it at the decision date.
+type Candidate struct {
+	AssetID      string
+	MarketCapUSD float64          // market cap as known at the decision date (NaN if unknown)
+	VolumeUSD    float64          // 24-hour traded volume in USD (NaN if unknown)
+	Kind         regime.AssetKind // "" (unknown) is not investable
+	HistoryDays  int              // days from the asset's first daily close to the decision date, inclusive (0: none)
+	Priced       bool             // the asset has a daily close on the decision date
+}
+
+// UniverseRules are the constituent selection rules.
+type UniverseRules struct {
+	N              int     // number of constituents (default 100)
+	Buffer         float64 // an incumbent stays while its eligible rank <= N + ceil(Buffer*N)
+	MinVolumeUSD   float64 // minimum 24-hour volume; 0 disables the filter
+	MinHistoryDays int     // minimum days of daily closes, decision day included
+}
+
+// DefaultUniverse returns the published universe rules: top 100, a 20%
+// rank buffer (incumbents stay down to rank 120), at least $1M of daily
+// volume and 30 days of price history.
+func DefaultUniverse() UniverseRules {
+	return UniverseRules{N: 100, Buffer: 0.2, MinVolumeUSD: 1e6, MinHistoryDays: 30}
+}
+
+// Validate returns an EINVALID error for impossible rules.
+func (r UniverseRules) Validate() error {
+	switch {
+	case r.N < 1:
+		return regime.Errorf(regime.EINVALID, "invalid universe size %d: want at least 1", r.N)
+	case !(r.Buffer >= 0):
+		return regime.Errorf(regime.EINVALID, "invalid rank buffer %v: want >= 0", r.Buffer)
+	case !(r.MinVolumeUSD >= 0):
+		return regime.Errorf(regime.EINVALID, "invalid minimum volume %v: want >= 0", r.MinVolumeUSD)
+	case r.MinHistoryDays < 0:
+		return regime.Errorf(regime.EINVALID, "invalid minimum history %d days: want >= 0", r.MinHistoryDays)
+	}
+	return nil
+}
+
+// Selection is the result of Select.
+type Selection struct {
+	// Members are the constituents, largest market cap first.
+	Members []Candidate
+	// MissingPriceShare is the share of market cap, among the top N
+	// investable candidates before any price, volume or history filter,
+	// held by candidates without a daily close on the decision date. Those
+	// are skipped and their slots go to the next eligible candidates.
+	MissingPriceShare float64
+	// Counts of candidates removed by each filter, in filter order.
+	NotInvestable, NoPrice, Illiquid, ShortHistory int
+}
+
+// Select chooses the constituents from a snapshot. Candidates are ordered
+// by market cap (largest first, ties by AssetID; NaN caps last), so the
+// snapshot's own rank is not trusted. A candidate is eligible when its
+// Kind is investable, it has a close on the decision date, a positive
+// market cap, at least MinVolumeUSD of volume (unknown volume fails when
+// the filter is on) and at least MinHistoryDays of history. Incumbents
+// (the previous members) keep their place while their rank among
+// eligible candidates is at most N + ceil(Buffer*N); the remaining places
+// go to the best-ranked eligible candidates; if more than N incumbents
+// qualify the best-ranked N stay. Select does not modify cands.
+func Select(r UniverseRules, cands []Candidate, incumbents []string) Selection {
+	order := make([]Candidate, 0, len(cands))
+	seen := make(map[string]bool, len(cands))
+	for _, c := range cands {
+		if c.AssetID == "" || seen[c.AssetID] {
+			continue
+		}
+		seen[c.AssetID] = true
+		order = append(order, c)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i].MarketCapUSD, order[j].MarketCapUSD
+		an, bn := math.IsNaN(a), math.IsNaN(b)
+		if an != bn {
+			return bn
+		}
+		if !an && a != b {
+			return a > b
+		}
+		return order[i].AssetID < order[j].AssetID
+	})
+	var s Selection
+	var refCap, refMissing float64
+	refN := 0
+	eligible := make([]Candidate, 0, len(order))
+	for _, c := range order {
+		if !c.Kind.Investable() {
+			s.NotInvestable++
+			continue
+		}
+		if refN < r.N && c.MarketCapUSD > 0 {
+			refN++
+			refCap += c.MarketCapUSD
+			if !c.Priced {
+				refMissing += c.MarketCapUSD
+			}
+		}
+		switch {
+		case !c.Priced:
+			s.NoPrice++
+		case !(c.MarketCapUSD > 0):
+			s.NoPrice++ // no usable market cap: cannot be weighted
+		case r.MinVolumeUSD > 0 && !(c.VolumeUSD >= r.MinVolumeUSD):
+			s.Illiquid++
+		case c.HistoryDays < r.MinHistoryDays:
+			s.ShortHistory++
+		default:
+			eligible = append(eligible, c)
+		}
+	}
+	if refCap > 0 {
+		s.MissingPriceShare = refMissing / refCap
+	}
+	inc := make(map[string]bool, len(incumbents))
+	for _, id := range incumbents {
+		inc[id] = true
+	}
+	keepTo := r.N + int(math.Ceil(r.Buffer*float64(r.N)))
+	chosen := make([]bool, len(eligible))
+	n := 0
+	for i, c := range eligible {
+		if n < r.N && i < keepTo && inc[c.AssetID] {
+			chosen[i] = true
+			n++
+		}
+	}
+	for i := range eligible {
+		if n >= r.N {
+			break
+		}
+		if !chosen[i] {
+			chosen[i] = true
+			n++
+		}
+	}
+	s.Members = make([]Candidate, 0, n)
+	for i, c := range eligible {
+		if chosen[i] {
+			s.Members = append(s.Members, c)
+		}
+	}
+	return s
+}
