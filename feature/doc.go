@@ -1,0 +1,43 @@
+// Package feature computes Regime's factors: pure functions over aligned
+// daily slices and a registry of named factors (name, family, formula,
+// warm-up, inputs). It does no I/O and knows nothing of stores.
+//
+// # Alignment contract
+//
+// A Series holds one token's daily inputs as parallel slices. Dates are
+// consecutive calendar days (one entry per day, no gaps, strictly
+// increasing); every other slice has the same length or is nil (absent).
+// The value at index i must be known at the close of day Dates[i]: the
+// caller (the engine) aligns store data so, using Bar.KnownAt and
+// Observation.KnownAt, and fills unknown values with NaN, never 0.
+// Market-wide inputs (sentiment, macro, dominance, breadth) come in a
+// Market aligned to its own consecutive Dates; AlignAsOf turns a list of
+// observations into such an aligned slice plus a staleness measure.
+//
+// # Point in time
+//
+// A factor's value at index i depends only on inputs at indices <= i.
+// Every factor is computed by a streaming state machine (a StepFunc) that
+// is fed the days in order, so building a whole history and appending one
+// day run the same code. The lookahead subpackage proves the property for
+// every registered factor (prefix truncation and future poisoning).
+//
+// # Missing values
+//
+// Missing or non-finite inputs (NaN, ±Inf) are treated as unknown. Output
+// is NaN, never a silent zero, during a factor's warm-up, when a required
+// input is absent (the Matrix records the reason) and when the input it
+// needs today is unknown. NaN does not poison a factor forever:
+//
+//   - window kernels (SMA, rolling std/max/min, sums) output NaN while an
+//     unknown value lies inside their window and recover once it leaves;
+//   - recursive kernels (EMA, Wilder averages in RSI/ATR/ADX, OBV) skip
+//     an unknown input: they output NaN for that day and carry their state
+//     over unchanged to the next known value;
+//   - expanding kernels (all-time high, expanding std) ignore unknown values.
+//
+// The batch kernels (SMA, EMA, RSI, ...) write into caller-provided
+// slices, run in one O(n) pass and allocate nothing; they follow the same
+// policy and match TA-Lib's conventions (checked in tests against
+// github.com/markcheno/go-talib, a test-only oracle).
+package feature

@@ -1,0 +1,416 @@
+package feature
+
+import (
+	"fmt"
+	"math"
+)
+
+const annual = 365 // crypto trades every day
+
+func tok(name, family, formula string, warmup int, inputs []string, nw func(in *Input) StepFunc) Factor {
+	return Factor{Name: name, Family: family, Formula: formula, Warmup: warmup, Inputs: inputs, Level: LevelToken, New: nw}
+}
+
+var (
+	inC    = []string{InClose}
+	inHLC  = []string{InHigh, InLow, InClose}
+	inCV   = []string{InClose, InVolume}
+	inHL   = []string{InHigh, InLow}
+	inVMC  = []string{InVolume, InMarketCap}
+	inHLCV = []string{InHigh, InLow, InClose, InVolume}
+)
+
+// logRet returns ln(c[i]/c[i-1]), NaN at i == 0 or when unknown.
+func logRet(c []float64, i int) float64 {
+	if i == 0 {
+		return nan
+	}
+	r := math.Log(div(c[i], c[i-1]))
+	if fin(r) {
+		return r
+	}
+	return nan
+}
+
+// logRetWin feeds a window of daily log returns and returns it.
+func logRetWin(p *[]float64, n int) (*win, func(i int)) {
+	w := newWin(n)
+	return w, func(i int) { w.push(logRet(*p, i)) }
+}
+
+func priceFactors() []Factor {
+	var fs []Factor
+	// momentum
+	for _, k := range []int{1, 3, 7, 14, 30, 60, 90, 180, 365} {
+		fs = append(fs, tok(fmt.Sprintf("ret_%dd", k), "momentum", fmt.Sprintf("close[t]/close[t-%d] − 1", k), k, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				return func(i int) float64 {
+					if i < k {
+						return nan
+					}
+					c := *p
+					return div(c[i], c[i-k]) - 1
+				}
+			}))
+	}
+	for _, k := range []int{30, 90, 180} {
+		fs = append(fs, tok(fmt.Sprintf("mom_radj_%dd", k), "momentum",
+			fmt.Sprintf("ln(close[t]/close[t-%d]) / (σ·√%d), σ = sample std of the last %d daily log returns", k, k, k), k, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				w, feed := logRetWin(p, k)
+				return func(i int) float64 {
+					feed(i)
+					if i < k {
+						return nan
+					}
+					c := *p
+					return div(math.Log(div(c[i], c[i-k])), w.std(1)*math.Sqrt(float64(k)))
+				}
+			}))
+	}
+	// trend: price vs moving averages
+	for _, n := range []int{20, 50, 100, 200} {
+		fs = append(fs, tok(fmt.Sprintf("px_sma_%d", n), "trend", fmt.Sprintf("close/SMA(close,%d) − 1", n), n-1, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				w := newWin(n)
+				return func(i int) float64 {
+					x := (*p)[i]
+					w.push(x)
+					return div(x, w.mean()) - 1
+				}
+			}))
+		fs = append(fs, tok(fmt.Sprintf("px_ema_%d", n), "trend", fmt.Sprintf("close/EMA(close,%d) − 1 (EMA seeded with the first %d-day mean)", n, n), n-1, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				e := newEMA(n)
+				return func(i int) float64 {
+					x := (*p)[i]
+					return div(x, e.push(x)) - 1
+				}
+			}))
+	}
+	for _, s := range []struct{ n, k int }{{50, 10}, {200, 20}} {
+		fs = append(fs, tok(fmt.Sprintf("sma_%d_slope", s.n), "trend", fmt.Sprintf("SMA(close,%d)[t]/SMA(close,%d)[t-%d] − 1", s.n, s.n, s.k), s.n-1+s.k, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				w := newWin(s.n)
+				l := newLag(s.k)
+				return func(i int) float64 {
+					w.push((*p)[i])
+					m := w.mean()
+					l.push(m)
+					return div(m, l.ago(s.k)) - 1
+				}
+			}))
+	}
+	fs = append(fs, tok("ema_20_slope", "trend", "EMA(close,20)[t]/EMA(close,20)[t-5] − 1", 24, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			e := newEMA(20)
+			l := newLag(5)
+			return func(i int) float64 {
+				v := e.push((*p)[i])
+				l.push(v)
+				return div(v, l.ago(5)) - 1
+			}
+		}))
+	macd := func(name, formula string, warm, out int) Factor {
+		return tok(name, "trend", formula, warm, inC, func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			f, s, g := newEMA(12), newEMA(26), newEMA(9)
+			return func(i int) float64 {
+				x := (*p)[i]
+				a, b := f.push(x), s.push(x)
+				line := a - b
+				sig := nan
+				if fin(line) {
+					sig = g.push(line)
+				}
+				switch out {
+				case 0:
+					return div(line, x)
+				case 1:
+					return div(sig, x)
+				}
+				return div(line-sig, x)
+			}
+		})
+	}
+	fs = append(fs,
+		macd("macd_line", "(EMA(close,12) − EMA(close,26)) / close", 25, 0),
+		macd("macd_signal", "EMA(MACD line,9) / close", 33, 1),
+		macd("macd_hist", "(MACD line − signal) / close", 33, 2))
+	fs = append(fs, tok("cross_50_200", "trend", "+1 when SMA(close,50) > SMA(close,200), −1 when below, 0 when equal", 199, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			a, b := newWin(50), newWin(200)
+			return func(i int) float64 {
+				x := (*p)[i]
+				a.push(x)
+				b.push(x)
+				d := a.mean() - b.mean()
+				if !fin(d) {
+					return nan
+				}
+				return sign(d)
+			}
+		}))
+	fs = append(fs, tok("cross_50_200_days", "trend", "days since the 50/200-day SMA cross state last changed (NaN until a change is seen)", 200, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			a, b := newWin(50), newWin(200)
+			state, last := 0.0, -1
+			return func(i int) float64 {
+				x := (*p)[i]
+				a.push(x)
+				b.push(x)
+				d := a.mean() - b.mean()
+				if !fin(d) {
+					return nan
+				}
+				s := sign(d)
+				if state != 0 && s != state {
+					last = i
+				}
+				state = s
+				if last < 0 {
+					return nan
+				}
+				return float64(i - last)
+			}
+		}))
+	dmi := func(name, formula string, warm, out int) Factor {
+		return tok(name, "trend", formula, warm, inHLC, func(in *Input) StepFunc {
+			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
+			d := &dmState{n: 14}
+			return func(i int) float64 {
+				adx, p, m := d.push((*h)[i], (*l)[i], (*c)[i])
+				switch out {
+				case 0:
+					return adx
+				case 1:
+					return p
+				case 2:
+					return m
+				}
+				return p - m
+			}
+		})
+	}
+	fs = append(fs,
+		dmi("adx_14", "Wilder ADX(14) (TA-Lib)", 27, 0),
+		dmi("plus_di_14", "Wilder +DI(14) (TA-Lib)", 14, 1),
+		dmi("minus_di_14", "Wilder −DI(14) (TA-Lib)", 14, 2),
+		dmi("dmi_diff_14", "+DI(14) − −DI(14)", 14, 3))
+	// oscillators
+	for _, n := range []int{7, 14, 28} {
+		fs = append(fs, tok(fmt.Sprintf("rsi_%d", n), "oscillator", fmt.Sprintf("Wilder RSI(%d), 0–100 (TA-Lib)", n), n, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				r := &rsiState{n: n}
+				return func(i int) float64 { return r.push((*p)[i]) }
+			}))
+	}
+	stoch := func(name, formula string, warm int, d bool) Factor {
+		return tok(name, "oscillator", formula, warm, inHLC, func(in *Input) StepFunc {
+			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
+			hh, ll := newMono(14, true), newMono(14, false)
+			sk, sd := newWin(3), newWin(3)
+			return func(i int) float64 {
+				hh.push((*h)[i])
+				ll.push((*l)[i])
+				x := (*c)[i]
+				hi, lo := hh.value(), ll.value()
+				sk.push(100 * div(x-lo, hi-lo))
+				k := sk.mean()
+				sd.push(k)
+				if d {
+					return sd.mean()
+				}
+				return k
+			}
+		})
+	}
+	fs = append(fs,
+		stoch("stoch_k_14", "slow %K: SMA3 of 100·(close − LL14)/(HH14 − LL14)", 15, false),
+		stoch("stoch_d_14", "%D: SMA3 of slow %K(14,3)", 17, true))
+	fs = append(fs, tok("willr_14", "oscillator", "Williams %R: −100·(HH14 − close)/(HH14 − LL14)", 13, inHLC,
+		func(in *Input) StepFunc {
+			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
+			hh, ll := newMono(14, true), newMono(14, false)
+			return func(i int) float64 {
+				hh.push((*h)[i])
+				ll.push((*l)[i])
+				hi, lo := hh.value(), ll.value()
+				return -100 * div(hi-(*c)[i], hi-lo)
+			}
+		}))
+	for _, n := range []int{10, 20} {
+		fs = append(fs, tok(fmt.Sprintf("roc_%d", n), "oscillator", fmt.Sprintf("100·(close[t]/close[t-%d] − 1)", n), n, inC,
+			func(in *Input) StepFunc {
+				p := in.Col(InClose)
+				return func(i int) float64 {
+					if i < n {
+						return nan
+					}
+					c := *p
+					return 100 * (div(c[i], c[i-n]) - 1)
+				}
+			}))
+	}
+	// volatility
+	for _, n := range []int{7, 30, 90} {
+		fs = append(fs, tok(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
+			func(in *Input) StepFunc {
+				w, feed := logRetWin(in.Col(InClose), n)
+				return func(i int) float64 {
+					feed(i)
+					return w.std(1) * math.Sqrt(annual)
+				}
+			}))
+	}
+	fs = append(fs, tok("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			a, b := newWin(7), newWin(90)
+			return func(i int) float64 {
+				r := logRet(*p, i)
+				a.push(r)
+				b.push(r)
+				return div(a.std(1), b.std(1))
+			}
+		}))
+	fs = append(fs, tok("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			w := newWin(30)
+			return func(i int) float64 {
+				r := logRet(*p, i)
+				if r > 0 {
+					r = 0
+				}
+				w.push(r * r)
+				return math.Sqrt(w.mean() * annual)
+			}
+		}))
+	fs = append(fs, tok("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			a, b := newWin(7), newWin(90)
+			return func(i int) float64 {
+				a.push(logRet(*p, i))
+				b.push(a.std(1))
+				return div(b.std(1), b.mean())
+			}
+		}))
+	fs = append(fs, tok("atr_14_pct", "volatility", "Wilder ATR(14) / close", 14, inHLC,
+		func(in *Input) StepFunc {
+			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
+			var w wilder
+			w.n = 14
+			pc, started := 0.0, false
+			return func(i int) float64 {
+				hi, lo, x := (*h)[i], (*l)[i], (*c)[i]
+				if !fin(hi) || !fin(lo) || !fin(x) {
+					return nan
+				}
+				if !started {
+					started, pc = true, x
+					return nan
+				}
+				tr := trueRange(hi, lo, pc)
+				pc = x
+				return div(w.push(tr), x)
+			}
+		}))
+	boll := func(name, formula string, pctb bool) Factor {
+		return tok(name, "volatility", formula, 19, inC, func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			w := newWin(20)
+			return func(i int) float64 {
+				x := (*p)[i]
+				w.push(x)
+				m, s := w.mean(), w.std(0)
+				if pctb {
+					return div(x-(m-2*s), 4*s)
+				}
+				return div(4*s, m)
+			}
+		})
+	}
+	fs = append(fs,
+		boll("bb_width_20", "(upper − lower)/middle of Bollinger(20, 2σ population)", false),
+		boll("bb_pctb_20", "%B: (close − lower)/(upper − lower), Bollinger(20, 2σ)", true))
+	fs = append(fs, tok("parkinson_30", "volatility", "Parkinson range volatility: √(mean over 30 days of ln(H/L)² / (4 ln 2)) · √365", 29, inHL,
+		func(in *Input) StepFunc {
+			h, l := in.Col(InHigh), in.Col(InLow)
+			w := newWin(30)
+			k := 1 / (4 * math.Ln2)
+			return func(i int) float64 {
+				r := math.Log(div((*h)[i], (*l)[i]))
+				w.push(r * r * k)
+				return math.Sqrt(w.mean() * annual)
+			}
+		}))
+	// drawdown
+	fs = append(fs, tok("dd_ath", "drawdown", "close / max(close so far) − 1", 0, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			ath := nan
+			return func(i int) float64 {
+				x := (*p)[i]
+				if fin(x) && !(x <= ath) {
+					ath = x
+				}
+				return div(x, ath) - 1
+			}
+		}))
+	fs = append(fs, tok("days_since_ath", "drawdown", "days since the close was at its all-time high so far", 0, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			ath, at := nan, -1
+			return func(i int) float64 {
+				x := (*p)[i]
+				if fin(x) && !(x < ath) {
+					ath, at = x, i
+				}
+				if at < 0 || !fin(x) {
+					return nan
+				}
+				return float64(i - at)
+			}
+		}))
+	fs = append(fs, tok("dd_365", "drawdown", "close / max(close over 365 days) − 1", 364, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			m := newMono(365, true)
+			return func(i int) float64 {
+				x := (*p)[i]
+				m.push(x)
+				return div(x, m.value()) - 1
+			}
+		}))
+	fs = append(fs, tok("days_since_365h", "drawdown", "days since the 365-day closing high", 364, inC,
+		func(in *Input) StepFunc {
+			p := in.Col(InClose)
+			m := newMono(365, true)
+			return func(i int) float64 {
+				m.push((*p)[i])
+				return m.age()
+			}
+		}))
+	return fs
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}

@@ -1,0 +1,324 @@
+package feature
+
+import (
+	"fmt"
+	"math"
+)
+
+// srState tracks support and resistance levels from swing pivots: a swing
+// high (low) is a bar whose high (low) is the extreme of the pivotK bars
+// on each side, known pivotK bars later. The last srLevels pivots younger
+// than srMaxAge days are kept as levels; the nearest level above the close
+// is resistance, the nearest below is support.
+type srState struct {
+	h, l, c    *[]float64
+	lv         [srLevels]float64
+	at         [srLevels]int
+	next       int
+	sup, res   float64 // at the latest step
+	supN, resN int     // touches: levels within ±srBand of sup/res
+	prevSup    float64
+	prevRes    float64
+	prevC      float64
+}
+
+const (
+	pivotK   = 5
+	srLevels = 20
+	srMaxAge = 365
+	srBand   = 0.02
+)
+
+func newSR(in *Input) *srState {
+	s := &srState{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), sup: nan, res: nan}
+	for j := range s.at {
+		s.at[j] = -1 << 40
+	}
+	return s
+}
+
+func (s *srState) step(i int) {
+	s.prevSup, s.prevRes = s.sup, s.res
+	if i >= 2*pivotK {
+		ph, pl := pivotAt(*s.h, *s.l, i, pivotK)
+		for _, v := range []float64{ph, pl} {
+			if fin(v) {
+				s.lv[s.next], s.at[s.next] = v, i
+				s.next = (s.next + 1) % srLevels
+			}
+		}
+	}
+	x := (*s.c)[i]
+	s.sup, s.res, s.supN, s.resN = nan, nan, 0, 0
+	if !fin(x) {
+		return
+	}
+	for j, v := range s.lv {
+		if i-s.at[j] > srMaxAge {
+			continue
+		}
+		if v > x && !(v >= s.res) {
+			s.res = v
+		}
+		if v < x && !(v <= s.sup) {
+			s.sup = v
+		}
+	}
+	for j, v := range s.lv {
+		if i-s.at[j] > srMaxAge {
+			continue
+		}
+		if fin(s.res) && math.Abs(v/s.res-1) <= srBand {
+			s.resN++
+		}
+		if fin(s.sup) && math.Abs(v/s.sup-1) <= srBand {
+			s.supN++
+		}
+	}
+}
+
+func volumeFactors() []Factor {
+	var fs []Factor
+	// volume
+	for _, n := range []int{30, 90} {
+		fs = append(fs, tok(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
+			func(in *Input) StepFunc {
+				p := in.Col(InVolume)
+				w := newWin(n)
+				return func(i int) float64 {
+					x := math.Log1p((*p)[i])
+					w.push(x)
+					return div(x-w.mean(), w.std(1))
+				}
+			}))
+	}
+	fs = append(fs, tok("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
+		func(in *Input) StepFunc {
+			p := in.Col(InVolume)
+			w := newWin(30)
+			return func(i int) float64 {
+				x := math.Log1p((*p)[i])
+				w.push(x)
+				z := div(x-w.mean(), w.std(1))
+				switch {
+				case !fin(z):
+					return nan
+				case z > 3:
+					return 1
+				case z < -3:
+					return -1
+				}
+				return 0
+			}
+		}))
+	fs = append(fs, tok("vol_ratio_7_30", "volume", "SMA(volume,7)/SMA(volume,30)", 29, []string{InVolume},
+		func(in *Input) StepFunc {
+			p := in.Col(InVolume)
+			a, b := newWin(7), newWin(30)
+			return func(i int) float64 {
+				x := (*p)[i]
+				a.push(x)
+				b.push(x)
+				return div(a.mean(), b.mean())
+			}
+		}))
+	fs = append(fs, tok("turnover", "volume", "volume / market cap", 0, inVMC,
+		func(in *Input) StepFunc {
+			v, m := in.Col(InVolume), in.Col(InMarketCap)
+			return func(i int) float64 { return div((*v)[i], (*m)[i]) }
+		}))
+	fs = append(fs, tok("obv_slope_20", "volume", "(OBV[t] − OBV[t-20]) / Σ volume over the last 20 days, in [−1, 1]", 20, inCV,
+		func(in *Input) StepFunc {
+			c, v := in.Col(InClose), in.Col(InVolume)
+			l := newLag(20)
+			vs := newWin(20)
+			var obv, pc float64
+			started := false
+			return func(i int) float64 {
+				x, vol := (*c)[i], (*v)[i]
+				vs.push(vol)
+				o := nan
+				if fin(x) && fin(vol) {
+					switch {
+					case !started:
+						started, obv = true, vol
+					case x > pc:
+						obv += vol
+					case x < pc:
+						obv -= vol
+					}
+					pc = x
+					o = obv
+				}
+				l.push(o)
+				return div(o-l.ago(20), vs.total())
+			}
+		}))
+	fs = append(fs, tok("vp_corr_30", "volume", "30-day Pearson correlation of daily log return and daily change of ln(1+volume); negative = volume–price divergence", 30, inCV,
+		func(in *Input) StepFunc {
+			c, v := in.Col(InClose), in.Col(InVolume)
+			wx, wy, wxy := newWin(30), newWin(30), newWin(30)
+			return func(i int) float64 {
+				x := logRet(*c, i)
+				y := nan
+				if i > 0 {
+					y = math.Log1p((*v)[i]) - math.Log1p((*v)[i-1])
+				}
+				wx.push(x)
+				wy.push(y)
+				wxy.push(x * y)
+				n := 30.0
+				sx, sy := wx.total(), wy.total()
+				cov := wxy.total() - sx*sy/n
+				vx := wx.sq - sx*sx/n
+				vy := wy.sq - sy*sy/n
+				return div(cov, math.Sqrt(vx*vy))
+			}
+		}))
+	// liquidity
+	fs = append(fs, tok("amihud_30", "liquidity", "mean over 30 days of |daily return| / volume, per $1M traded", 30, inCV,
+		func(in *Input) StepFunc {
+			c, v := in.Col(InClose), in.Col(InVolume)
+			w := newWin(30)
+			return func(i int) float64 {
+				r := nan
+				if i > 0 {
+					r = div(math.Abs(div((*c)[i], (*c)[i-1])-1)*1e6, (*v)[i])
+				}
+				w.push(r)
+				return w.mean()
+			}
+		}))
+	fs = append(fs, tok("turnover_30", "liquidity", "mean over 30 days of volume / market cap", 29, inVMC,
+		func(in *Input) StepFunc {
+			v, m := in.Col(InVolume), in.Col(InMarketCap)
+			w := newWin(30)
+			return func(i int) float64 {
+				w.push(div((*v)[i], (*m)[i]))
+				return w.mean()
+			}
+		}))
+	fs = append(fs, tok("hl_spread_30", "liquidity", "Corwin–Schultz two-day high–low spread estimator (negatives set to 0 as in the paper), mean over 30 days", 30, inHL,
+		func(in *Input) StepFunc {
+			h, l := in.Col(InHigh), in.Col(InLow)
+			w := newWin(30)
+			k := 3 - 2*math.Sqrt2
+			return func(i int) float64 {
+				s := nan
+				if i > 0 {
+					H, L, H1, L1 := (*h)[i], (*l)[i], (*h)[i-1], (*l)[i-1]
+					a, b := math.Log(div(H, L)), math.Log(div(H1, L1))
+					beta := a*a + b*b
+					g := math.Log(div(math.Max(H, H1), math.Min(L, L1)))
+					gamma := g * g
+					alpha := (math.Sqrt(2*beta)-math.Sqrt(beta))/k - math.Sqrt(gamma/k)
+					s = 2 * (math.Exp(alpha) - 1) / (1 + math.Exp(alpha))
+					if s < 0 {
+						s = 0
+					}
+					if !fin(beta) || !fin(gamma) {
+						s = nan
+					}
+				}
+				w.push(s)
+				return w.mean()
+			}
+		}))
+	fs = append(fs, tok("range_14", "liquidity", "mean over 14 days of (high − low)/close", 13, inHLC,
+		func(in *Input) StepFunc {
+			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
+			w := newWin(14)
+			return func(i int) float64 {
+				w.push(div((*h)[i]-(*l)[i], (*c)[i]))
+				return w.mean()
+			}
+		}))
+	// support / resistance
+	sr := func(name, formula string, warm int, out func(s *srState, x float64) float64) Factor {
+		return tok(name, "support_resistance", formula, warm, inHLC, func(in *Input) StepFunc {
+			s := newSR(in)
+			c := in.Col(InClose)
+			return func(i int) float64 {
+				s.step(i)
+				x := (*c)[i]
+				if !fin(x) {
+					return nan
+				}
+				return out(s, x)
+			}
+		})
+	}
+	piv := fmt.Sprintf("levels = the last %d swing highs/lows (pivot: extreme of ±%d bars, known %d bars later) younger than %d days", srLevels, pivotK, pivotK, srMaxAge)
+	fs = append(fs,
+		sr("sr_dist_support", "close/support − 1, support = highest level below close; "+piv, 2*pivotK,
+			func(s *srState, x float64) float64 { return div(x, s.sup) - 1 }),
+		sr("sr_dist_resistance", "resistance/close − 1, resistance = lowest level above close; "+piv, 2*pivotK,
+			func(s *srState, x float64) float64 { return div(s.res, x) - 1 }),
+		sr("sr_support_touches", "number of levels within ±2% of the nearest support (NaN when none); "+piv, 2*pivotK,
+			func(s *srState, x float64) float64 {
+				if s.supN == 0 {
+					return nan
+				}
+				return float64(s.supN)
+			}),
+		sr("sr_resistance_touches", "number of levels within ±2% of the nearest resistance (NaN when none); "+piv, 2*pivotK,
+			func(s *srState, x float64) float64 {
+				if s.resN == 0 {
+					return nan
+				}
+				return float64(s.resN)
+			}),
+		sr("sr_breakout", "1 when close[t] > yesterday's nearest resistance, else 0; "+piv, 2*pivotK+1,
+			func(s *srState, x float64) float64 {
+				if x > s.prevRes {
+					return 1
+				}
+				return 0
+			}),
+		sr("sr_breakdown", "1 when close[t] < yesterday's nearest support, else 0; "+piv, 2*pivotK+1,
+			func(s *srState, x float64) float64 {
+				if x < s.prevSup {
+					return 1
+				}
+				return 0
+			}))
+	// sr_breakout/breakdown start once pivots can exist.
+	for j := len(fs) - 2; j < len(fs); j++ {
+		inner := fs[j].New
+		fs[j].New = func(in *Input) StepFunc {
+			st := inner(in)
+			return func(i int) float64 {
+				v := st(i)
+				if i < 2*pivotK+1 {
+					return nan
+				}
+				return v
+			}
+		}
+	}
+	for _, n := range []int{20, 55} {
+		fs = append(fs, tok(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
+			func(in *Input) StepFunc {
+				h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
+				hh, ll := newMono(n, true), newMono(n, false)
+				return func(i int) float64 {
+					hh.push((*h)[i])
+					ll.push((*l)[i])
+					lo := ll.value()
+					return div((*c)[i]-lo, hh.value()-lo)
+				}
+			}))
+	}
+	fs = append(fs, tok("dist_vwap_90", "support_resistance", "close / VWAP90 − 1, VWAP90 = Σ close·volume / Σ volume over 90 days (volume-weighted level)", 89, inCV,
+		func(in *Input) StepFunc {
+			c, v := in.Col(InClose), in.Col(InVolume)
+			pv, vv := newWin(90), newWin(90)
+			return func(i int) float64 {
+				x, vol := (*c)[i], (*v)[i]
+				pv.push(x * vol)
+				vv.push(vol)
+				return div(x, div(pv.total(), vv.total())) - 1
+			}
+		}))
+	return fs
+}

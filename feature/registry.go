@@ -1,0 +1,177 @@
+package feature
+
+import (
+	"sort"
+
+	"github.com/regime-engine/regime"
+)
+
+// Level says what a factor describes: one token, or the whole market.
+type Level int
+
+// Factor levels.
+const (
+	LevelToken  Level = iota // computed per token from a Series
+	LevelMarket              // computed once from a Market
+)
+
+// String returns "token" or "market".
+func (l Level) String() string {
+	if l == LevelMarket {
+		return "market"
+	}
+	return "token"
+}
+
+// StepFunc returns a factor's value for day i. It is called for i = 0, 1,
+// 2, ... in order, exactly once per day, and keeps whatever state it
+// needs between calls; it must read inputs at indices <= i only.
+type StepFunc func(i int) float64
+
+// Factor is one registered factor.
+type Factor struct {
+	Name    string // unique, snake_case
+	Family  string // momentum, trend, oscillator, volatility, volume, support_resistance, drawdown, liquidity, onchain, flows, sentiment, macro, structure, breadth
+	Formula string // human-readable definition
+	// Warmup is the number of days of clean input needed before the first
+	// value: with every input known from day 0, the value at day i is NaN
+	// for i < Warmup. Event-dependent factors may start later.
+	Warmup int
+	Inputs []string // input names (InClose, "onchain:HashRate", "fred:DFF", ...)
+	Level  Level
+	// New returns a fresh streaming state bound to in. It is called only
+	// when every input in Inputs is present.
+	New func(in *Input) StepFunc
+}
+
+// Input is the view of a Series or Market that factor states read. Its
+// columns grow when a Stream appends a day, so StepFuncs keep pointers
+// (*[]float64) and index them on every call.
+type Input struct {
+	dates  []regime.Date
+	cols   map[string]*[]float64
+	closes *[][]float64
+	member *[][]bool
+}
+
+// Col returns the column named name, or nil if absent.
+func (in *Input) Col(name string) *[]float64 { return in.cols[name] }
+
+// Closes returns the per-token market closes (breadth universe).
+func (in *Input) Closes() *[][]float64 { return in.closes }
+
+// Member returns the universe membership, or nil when not given.
+func (in *Input) Member() *[][]bool { return in.member }
+
+// Len returns the number of days.
+func (in *Input) Len() int { return len(in.dates) }
+
+func (in *Input) has(name string) bool {
+	if name == InCloses {
+		return in.closes != nil && len(*in.closes) > 0
+	}
+	return in.cols[name] != nil
+}
+
+func clip(v []float64) []float64 {
+	if v == nil {
+		return nil
+	}
+	return v[:len(v):len(v)]
+}
+
+// NewTokenInput returns the input view of a token series. The series'
+// slices are shared, never written.
+func NewTokenInput(s *Series) *Input {
+	in := &Input{dates: s.Dates[:len(s.Dates):len(s.Dates)], cols: map[string]*[]float64{}}
+	s.Columns(func(name string, v []float64) {
+		c := clip(v)
+		in.cols[name] = &c
+	})
+	return in
+}
+
+// NewMarketInput returns the input view of market data.
+func NewMarketInput(m *Market) *Input {
+	in := &Input{dates: m.Dates[:len(m.Dates):len(m.Dates)], cols: map[string]*[]float64{}}
+	for _, k := range sortedKeys(m.Obs) {
+		c := clip(m.Obs[k])
+		in.cols[k] = &c
+	}
+	for _, k := range sortedKeys(m.Staleness) {
+		c := clip(m.Staleness[k])
+		in.cols["stale:"+k] = &c
+	}
+	for _, c := range []struct {
+		name string
+		v    []float64
+	}{{InBTCCap, m.BTCCap}, {InStableCap, m.StableCap}, {InTotalCap, m.TotalCap}} {
+		if c.v != nil {
+			v := clip(c.v)
+			in.cols[c.name] = &v
+		}
+	}
+	if m.Closes != nil {
+		cl := make([][]float64, len(m.Closes))
+		for k, c := range m.Closes {
+			cl[k] = clip(c)
+		}
+		in.closes = &cl
+	}
+	if m.Member != nil {
+		mb := make([][]bool, len(m.Member))
+		for k, b := range m.Member {
+			mb[k] = b[:len(b):len(b)]
+		}
+		in.member = &mb
+	}
+	return in
+}
+
+// Registry returns every production factor, token and market level,
+// sorted by family then name. Each call returns a fresh slice.
+func Registry() []Factor {
+	var all []Factor
+	all = append(all, priceFactors()...)
+	all = append(all, volumeFactors()...)
+	all = append(all, chainFactors()...)
+	all = append(all, marketFactors()...)
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Family != all[j].Family {
+			return all[i].Family < all[j].Family
+		}
+		return all[i].Name < all[j].Name
+	})
+	return all
+}
+
+// Names returns the names of Registry() in its order.
+func Names() []string {
+	r := Registry()
+	out := make([]string, len(r))
+	for i, f := range r {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// ByLevel returns the factors of Registry() at level l, in registry order.
+func ByLevel(l Level) []Factor {
+	var out []Factor
+	for _, f := range Registry() {
+		if f.Level == l {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Lookup returns the registered factor with the given name.
+func Lookup(name string) (Factor, bool) {
+	for _, f := range Registry() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Factor{}, false
+}

@@ -1,0 +1,363 @@
+package feature
+
+import "math"
+
+// Streaming building blocks of the factors. Each is fed one value per day
+// in order; none looks at anything but what it was fed. They follow the
+// package's NaN policy: fin reports a usable value.
+
+var nan = math.NaN()
+
+// fin reports whether x is finite (neither NaN nor ±Inf).
+func fin(x float64) bool { return x-x == 0 }
+
+// div returns a/b, or NaN when the result is not finite (b == 0, unknown inputs).
+func div(a, b float64) float64 {
+	r := a / b
+	if fin(r) {
+		return r
+	}
+	return nan
+}
+
+// win is a rolling window of the last n pushed values with running sum and
+// sum of squares. It is "ok" once it holds n values and none of the last
+// n was unknown. Running sums are recomputed from the ring every n pushes,
+// so rounding drift cannot accumulate.
+type win struct {
+	buf     []float64
+	n, pos  int
+	cnt     int
+	t       int // pushes so far
+	lastBad int // push index of the latest unknown value
+	sum, sq float64
+}
+
+func newWin(n int) *win { return &win{buf: make([]float64, n), n: n, lastBad: -1} }
+
+func (w *win) push(x float64) {
+	if w.cnt == w.n {
+		if old := w.buf[w.pos]; fin(old) {
+			w.sum -= old
+			w.sq -= old * old
+		}
+	} else {
+		w.cnt++
+	}
+	w.buf[w.pos] = x
+	if fin(x) {
+		w.sum += x
+		w.sq += x * x
+	} else {
+		w.lastBad = w.t
+	}
+	w.t++
+	w.pos++
+	if w.pos == w.n {
+		w.pos = 0
+		w.sum, w.sq = 0, 0
+		for _, v := range w.buf {
+			if fin(v) {
+				w.sum += v
+				w.sq += v * v
+			}
+		}
+	}
+}
+
+func (w *win) ok() bool { return w.t-1-w.lastBad >= w.n }
+
+func (w *win) mean() float64 {
+	if !w.ok() {
+		return nan
+	}
+	return w.sum / float64(w.n)
+}
+
+func (w *win) total() float64 {
+	if !w.ok() {
+		return nan
+	}
+	return w.sum
+}
+
+// std returns the standard deviation with ddof degrees of freedom removed.
+func (w *win) std(ddof int) float64 {
+	if !w.ok() || w.n-ddof <= 0 {
+		return nan
+	}
+	n := float64(w.n)
+	v := (w.sq - w.sum*w.sum/n) / (n - float64(ddof))
+	if v < 0 {
+		v = 0
+	}
+	return math.Sqrt(v)
+}
+
+// ago returns the value pushed k pushes ago (0 = latest), NaN if unknown.
+func (w *win) ago(k int) float64 {
+	if k >= w.cnt {
+		return nan
+	}
+	j := w.pos - 1 - k
+	if j < 0 {
+		j += w.n
+	}
+	return w.buf[j]
+}
+
+// lag remembers the last n values to answer "value k days ago".
+type lag struct{ w *win }
+
+func newLag(k int) lag          { return lag{newWin(k + 1)} }
+func (l lag) push(x float64)    { l.w.push(x) }
+func (l lag) ago(k int) float64 { return l.w.ago(k) }
+
+// ema is TA-Lib's EMA: seeded with the mean of the first n known values,
+// then v += (x-v)*2/(n+1). Unknown inputs are skipped.
+type ema struct {
+	n    int
+	k, v float64
+	sum  float64
+	cnt  int
+}
+
+func newEMA(n int) *ema { return &ema{n: n, k: 2 / float64(n+1)} }
+
+func (e *ema) push(x float64) float64 {
+	if !fin(x) {
+		return nan
+	}
+	if e.cnt < e.n {
+		e.sum += x
+		e.cnt++
+		if e.cnt < e.n {
+			return nan
+		}
+		e.v = e.sum / float64(e.n)
+		return e.v
+	}
+	e.v = (x-e.v)*e.k + e.v
+	return e.v
+}
+
+// wilder is Wilder's smoothing: seeded with the mean of the first n known
+// values, then v = (v*(n-1)+x)/n. Unknown inputs are skipped.
+type wilder struct {
+	n   int
+	v   float64
+	cnt int
+}
+
+func (w *wilder) push(x float64) float64 {
+	if !fin(x) {
+		return nan
+	}
+	if w.cnt < w.n {
+		w.v += x
+		w.cnt++
+		if w.cnt < w.n {
+			return nan
+		}
+		w.v /= float64(w.n)
+		return w.v
+	}
+	w.v = (w.v*float64(w.n-1) + x) / float64(w.n)
+	return w.v
+}
+
+// mono is a rolling max (or min) over the last n pushes with a monotonic
+// deque: O(1) amortised per push. It is NaN while an unknown value lies
+// in the window.
+type mono struct {
+	n          int
+	max        bool
+	ti         []int
+	tv         []float64
+	head, size int
+	t, lastBad int
+}
+
+func newMono(n int, max bool) *mono {
+	return &mono{n: n, max: max, ti: make([]int, n+1), tv: make([]float64, n+1), lastBad: -1}
+}
+
+func (m *mono) push(x float64) {
+	c := len(m.ti)
+	if !fin(x) {
+		m.lastBad = m.t
+	} else {
+		for m.size > 0 {
+			b := m.head + m.size - 1
+			if b >= c {
+				b -= c
+			}
+			if (m.max && m.tv[b] <= x) || (!m.max && m.tv[b] >= x) {
+				m.size--
+				continue
+			}
+			break
+		}
+		b := m.head + m.size
+		if b >= c {
+			b -= c
+		}
+		m.ti[b], m.tv[b] = m.t, x
+		m.size++
+	}
+	for m.size > 0 && m.ti[m.head] <= m.t-m.n {
+		m.head++
+		if m.head == c {
+			m.head = 0
+		}
+		m.size--
+	}
+	m.t++
+}
+
+func (m *mono) ok() bool { return m.t-1-m.lastBad >= m.n && m.size > 0 }
+
+// value returns the window's extreme.
+func (m *mono) value() float64 {
+	if !m.ok() {
+		return nan
+	}
+	return m.tv[m.head]
+}
+
+// age returns how many pushes ago the extreme was pushed.
+func (m *mono) age() float64 {
+	if !m.ok() {
+		return nan
+	}
+	return float64(m.t - 1 - m.ti[m.head])
+}
+
+// dmState is the directional-movement state shared by ADX, +DI and -DI,
+// following TA-Lib: sums over the first n-1 bars, then Wilder updates
+// prev = prev - prev/n + x; ADX is the mean of the first n DX values,
+// then Wilder-smoothed.
+type dmState struct {
+	n                   int
+	started             bool
+	ph, pl, pc          float64
+	bars                int // bars with a previous bar
+	pDM, mDM, tr        float64
+	dxSum, adx          float64
+	dxCnt               int
+	plusDI, minusDI, dx float64
+}
+
+// push feeds one bar and returns (adx, +DI, -DI).
+func (d *dmState) push(h, l, c float64) (float64, float64, float64) {
+	if !fin(h) || !fin(l) || !fin(c) {
+		return nan, nan, nan
+	}
+	if !d.started {
+		d.started = true
+		d.ph, d.pl, d.pc = h, l, c
+		return nan, nan, nan
+	}
+	up, dn := h-d.ph, d.pl-l
+	var p, m float64
+	if dn > 0 && up < dn {
+		m = dn
+	} else if up > 0 && up > dn {
+		p = up
+	}
+	tr := trueRange(h, l, d.pc)
+	d.ph, d.pl, d.pc = h, l, c
+	d.bars++
+	n := float64(d.n)
+	if d.bars < d.n {
+		d.pDM += p
+		d.mDM += m
+		d.tr += tr
+		return nan, nan, nan
+	}
+	d.pDM = d.pDM - d.pDM/n + p
+	d.mDM = d.mDM - d.mDM/n + m
+	d.tr = d.tr - d.tr/n + tr
+	pdi, mdi, dx := nan, nan, nan
+	if d.tr != 0 {
+		pdi = 100 * d.pDM / d.tr
+		mdi = 100 * d.mDM / d.tr
+		if s := pdi + mdi; s != 0 {
+			dx = 100 * math.Abs(mdi-pdi) / s
+		}
+	}
+	adx := nan
+	if d.dxCnt < d.n {
+		if fin(dx) {
+			d.dxSum += dx
+		}
+		d.dxCnt++
+		if d.dxCnt == d.n {
+			d.adx = d.dxSum / n
+			adx = d.adx
+		}
+	} else {
+		if fin(dx) {
+			d.adx = (d.adx*(n-1) + dx) / n
+		}
+		adx = d.adx
+	}
+	return adx, pdi, mdi
+}
+
+func trueRange(h, l, pc float64) float64 {
+	tr := h - l
+	if v := math.Abs(h - pc); v > tr {
+		tr = v
+	}
+	if v := math.Abs(l - pc); v > tr {
+		tr = v
+	}
+	return tr
+}
+
+// rsiState is Wilder's RSI as in TA-Lib; unknown closes are skipped.
+type rsiState struct {
+	n          int
+	prev       float64
+	started    bool
+	cnt        int
+	gain, loss float64
+}
+
+func (r *rsiState) push(x float64) float64 {
+	if !fin(x) {
+		return nan
+	}
+	if !r.started {
+		r.started, r.prev = true, x
+		return nan
+	}
+	d := x - r.prev
+	r.prev = x
+	n := float64(r.n)
+	if r.cnt < r.n {
+		if d < 0 {
+			r.loss -= d
+		} else {
+			r.gain += d
+		}
+		r.cnt++
+		if r.cnt < r.n {
+			return nan
+		}
+		r.gain /= n
+		r.loss /= n
+	} else {
+		r.gain *= n - 1
+		r.loss *= n - 1
+		if d < 0 {
+			r.loss -= d
+		} else {
+			r.gain += d
+		}
+		r.gain /= n
+		r.loss /= n
+	}
+	return div(100*r.gain, r.gain+r.loss)
+}
