@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"testing"
 
@@ -131,16 +132,25 @@ func TestBTCBaselines(t *testing.T) {
 	windows := []detect.Window{{Name: "2015-2024", Range: regime.DateRange{From: regime.MustDate("2015-01-01"), To: regime.MustDate("2024-12-31")}}}
 	windows = append(windows, detect.SplitAt(regime.MustDate("2015-01-01"), regime.MustDate("2021-01-01"), regime.MustDate("2024-12-31"))...)
 	opt := detect.DefaultScoreOptions()
-	t.Logf("%-14s %-13s %6s %6s %6s %7s %6s %6s %8s %6s %7s %6s", "signal", "window", "balacc", "flip/y", "lag", "missed",
+	// lag uses a 5-day confirmation window (the default), lag1 a 1-day one.
+	t.Logf("%-14s %-13s %6s %6s %5s %5s %7s %6s %6s %6s %6s %7s %6s", "signal", "window", "balacc", "flip/y", "lag", "lag1", "missed",
 		"expo", "CAGR", "maxDD", "Sharpe", "Calmar", "trades")
+	opt1 := opt
+	opt1.ConfirmDays = 1
 	for _, b := range detect.Baselines() {
-		ms, err := detect.ScoreWindows(b.Signal(price), truth, dates, price, opt, windows)
+		sig := b.Signal(price)
+		ms, err := detect.ScoreWindows(sig, truth, dates, price, opt, windows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range ms {
-			t.Logf("%-14s %-13s %6.3f %6.1f %6.0f %3d/%-3d %6.2f %6.2f %8.2f %6.2f %7.2f %6d", b.Name, m.Window, m.BalancedAccuracy,
-				m.FlipsPerYear, m.MedianLag, m.MissedTurns, len(m.Lags), m.Exposure, m.CAGR, m.MaxDrawdown, m.Sharpe, m.Calmar, m.Switches)
+		ms1, err := detect.ScoreWindows(sig, truth, dates, price, opt1, windows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, m := range ms {
+			t.Logf("%-14s %-13s %6.3f %6.1f %5.0f %5.0f %3d/%-3d %6.2f %6.2f %6.2f %6.2f %7.2f %6d", b.Name, m.Window, m.BalancedAccuracy,
+				m.FlipsPerYear, m.MedianLag, ms1[k].MedianLag, m.MissedTurns, len(m.Lags), m.Exposure, m.CAGR, m.MaxDrawdown, m.Sharpe,
+				m.Calmar, m.Switches)
 		}
 		m := ms[0]
 		if b.Name == "buy-and-hold" {
@@ -151,6 +161,40 @@ func TestBTCBaselines(t *testing.T) {
 		}
 		if m.BalancedAccuracy < 0.55 || m.BalancedAccuracy > 0.95 {
 			t.Errorf("%s balanced accuracy %.3f outside 0.55..0.95", b.Name, m.BalancedAccuracy)
+		}
+	}
+}
+
+func TestBTCConsensus(t *testing.T) {
+	dates, price := loadBTC(t)
+	c, err := detect.Consensus(dates, price, detect.DefaultGrid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := regime.MustDate("2015-01-01")
+	var n, unanimous int
+	count := map[detect.State]int{}
+	for i, d := range dates {
+		if d < from {
+			continue
+		}
+		n++
+		count[c.Labels[i]]++
+		if c.Agreement[i] == 1 {
+			unanimous++
+		}
+	}
+	t.Logf("BTC 2015-2024 consensus over %d datings: %d bull, %d bear, %d neutral days; unanimous on %.1f%% of days",
+		len(c.Datings), count[detect.Bull], count[detect.Bear], count[detect.Neutral], 100*float64(unanimous)/float64(n))
+	for _, d := range []string{"2016-06-01", "2018-06-01", "2020-12-01", "2022-06-01"} {
+		i := sort.Search(len(dates), func(i int) bool { return dates[i] >= regime.MustDate(d) })
+		t.Logf("  %s: %s (agreement %.1f)", d, c.Labels[i], c.Agreement[i])
+	}
+	// The deep bear markets of 2018 and 2022 are unanimous.
+	for _, d := range []string{"2018-06-01", "2022-06-01"} {
+		i := sort.Search(len(dates), func(i int) bool { return dates[i] >= regime.MustDate(d) })
+		if c.Labels[i] != detect.Bear || c.Agreement[i] != 1 {
+			t.Errorf("%s: consensus %s with agreement %.2f, want a unanimous bear", d, c.Labels[i], c.Agreement[i])
 		}
 	}
 }

@@ -37,9 +37,12 @@ type DatingParams struct {
 
 // DefaultDatingParams returns the documented defaults for daily crypto
 // prices: Threshold 0.35 (rise threshold the same), MinPhaseDays 60,
-// MinCycleDays 180, CensorDays 90, WaiveMove 0. On BTC 2011–2024 they
-// date the textbook cycle turns (2013-11/12 peak, 2015-01 trough,
-// 2017-12 peak, 2018-12 trough, 2021 peaks, 2022-11 trough).
+// MinCycleDays 180, CensorDays 90, WaiveMove 0. On Coin Metrics BTC
+// closes 2011–2024 they date peaks on 2013-12-04, 2017-12-16, 2019-06-26,
+// 2021-04-13 and 2021-11-08 and troughs on 2015-01-14, 2018-12-15,
+// 2020-03-12, 2021-07-20 and 2022-11-09, leaving the bull market since
+// then provisional; without the phase and cycle rules the 35% rule also
+// dates a dozen swings inside the 2017 bull and the 2018 bear markets.
 func DefaultDatingParams() DatingParams {
 	return DatingParams{Threshold: 0.35, MinPhaseDays: 60, MinCycleDays: 180, CensorDays: 90}
 }
