@@ -106,6 +106,9 @@ func (t *table) parseErr(err error) error {
 		if errors.Is(pe.Err, stdcsv.ErrFieldCount) {
 			msg = "wrong number of fields (a truncated or malformed row?)"
 		}
+		if pe.StartLine != pe.Line {
+			msg += fmt.Sprintf(" (in the record starting on line %d)", pe.StartLine)
+		}
 		return regime.Errorf(regime.EINVALID, "%s:%d:%d: %s", t.name, pe.Line, pe.Column, msg)
 	}
 	return &regime.Error{Code: regime.EUNAVAILABLE, Message: "cannot read " + t.name, Err: err}

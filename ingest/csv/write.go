@@ -19,10 +19,11 @@ import (
 // cells. A Writer is not safe for concurrent use; after the first error
 // every method returns that error.
 type Writer struct {
-	dir   string
-	files [5]*outFile
-	line  []byte
-	err   error
+	dir    string
+	files  [5]*outFile
+	line   []byte
+	err    error
+	closed bool
 
 	date    regime.Date // last date formatted into dateTxt
 	dateTxt []byte
@@ -55,6 +56,9 @@ func NewWriter(dir string) (*Writer, error) {
 }
 
 func (w *Writer) file(k int) *outFile {
+	if w.err == nil && w.closed {
+		w.err = regime.Errorf(regime.EINTERNAL, "csv: write after Close")
+	}
 	if w.err != nil {
 		return nil
 	}
@@ -187,8 +191,13 @@ func (w *Writer) WriteTruth(d regime.Date, label string) error {
 }
 
 // Close writes assets.csv if no asset was written, flushes and closes
-// every file. It returns the first error met by the Writer.
+// every file. It returns the first error met by the Writer; calling it
+// again has no effect.
 func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
 	if w.files[fAssets] == nil {
 		w.file(fAssets)
 	}
