@@ -1,0 +1,318 @@
+package feature_test
+
+import (
+	"encoding/csv"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	talib "github.com/markcheno/go-talib"
+
+	"github.com/regime-engine/regime/feature"
+)
+
+// dataDir is the shared real dataset, read in place (never copied).
+var dataDir = filepath.Join("..", "..", "shared", "data")
+
+// btcOHLCV reads the BTC rows of the Yahoo daily file, or skips.
+func btcOHLCV(t testing.TB) (o, h, l, c, v []float64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dataDir, "prices", "yahoo_daily_ohlcv_26coins.csv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("real data not present:", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := func(s string) float64 {
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("bad number %q: %v", s, err)
+		}
+		return x
+	}
+	for _, r := range rows[1:] { // date,symbol,open,high,low,close,volume_usd
+		if r[1] != "BTC" {
+			continue
+		}
+		o, h, l, c, v = append(o, num(r[2])), append(h, num(r[3])), append(l, num(r[4])), append(c, num(r[5])), append(v, num(r[6]))
+	}
+	if len(c) < 3000 {
+		t.Fatalf("only %d BTC rows", len(c))
+	}
+	return o, h, l, c, v
+}
+
+// near compares from index from on, relative tolerance tol; TA-Lib's
+// warm-up zeros are not compared.
+func near(t *testing.T, what string, got, want []float64, from int, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: len %d, want %d", what, len(got), len(want))
+	}
+	checked := 0
+	for i := from; i < len(got); i++ {
+		g, w := got[i], want[i]
+		if math.IsNaN(g) || math.Abs(g-w) > tol*math.Max(1, math.Abs(w)) {
+			t.Fatalf("%s[%d] = %v, TA-Lib %v", what, i, g, w)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatalf("%s: nothing compared", what)
+	}
+}
+
+func nanBefore(t *testing.T, what string, got []float64, first int) {
+	t.Helper()
+	for i := 0; i < first; i++ {
+		if !math.IsNaN(got[i]) {
+			t.Fatalf("%s[%d] = %v during warm-up (first value at %d)", what, i, got[i], first)
+		}
+	}
+	if math.IsNaN(got[first]) {
+		t.Fatalf("%s[%d] is NaN, want the first value", what, first)
+	}
+}
+
+// TestKernelsAgainstTALib checks every batch kernel against go-talib on
+// real BTC data.
+func TestKernelsAgainstTALib(t *testing.T) {
+	_, h, l, c, v := btcOHLCV(t)
+	n := len(c)
+	a, b, d := make([]float64, n), make([]float64, n), make([]float64, n)
+	const tol = 1e-9
+	const burn = 400 // recursive kernels seeded differently converge long before
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"SMA200", func(t *testing.T) {
+			feature.SMA(a, c, 200)
+			nanBefore(t, "SMA", a, 199)
+			near(t, "SMA", a, talib.Sma(c, 200), 199, tol)
+		}},
+		{"EMA20", func(t *testing.T) {
+			feature.EMA(a, c, 20)
+			nanBefore(t, "EMA", a, 19)
+			near(t, "EMA", a, talib.Ema(c, 20), 19, tol)
+		}},
+		{"RSI14", func(t *testing.T) {
+			feature.RSI(a, c, 14)
+			nanBefore(t, "RSI", a, 14)
+			near(t, "RSI", a, talib.Rsi(c, 14), 14, tol)
+		}},
+		{"MACD", func(t *testing.T) {
+			feature.MACD(a, b, d, c, 12, 26, 9)
+			nanBefore(t, "MACD line", a, 25)
+			nanBefore(t, "MACD signal", b, 33)
+			wl, ws, wh := talib.Macd(c, 12, 26, 9)
+			near(t, "MACD line", a, wl, burn, 1e-7)
+			near(t, "MACD signal", b, ws, burn, 1e-7)
+			near(t, "MACD hist", d, wh, burn, 1e-7)
+		}},
+		{"Bollinger20", func(t *testing.T) {
+			feature.Bollinger(a, b, d, c, 20, 2)
+			nanBefore(t, "BB", b, 19)
+			wu, wm, wl := talib.BBands(c, 20, 2, 2, talib.SMA)
+			near(t, "BB upper", a, wu, 19, 1e-7)
+			near(t, "BB middle", b, wm, 19, tol)
+			near(t, "BB lower", d, wl, 19, 1e-7)
+		}},
+		{"StdDev30", func(t *testing.T) {
+			feature.RollingStd(a, c, 30, 0)
+			near(t, "std", a, talib.StdDev(c, 30, 1), 29, 1e-6)
+		}},
+		{"ATR14", func(t *testing.T) {
+			feature.ATR(a, h, l, c, 14)
+			nanBefore(t, "ATR", a, 14)
+			near(t, "ATR", a, talib.Atr(h, l, c, 14), 14, tol)
+		}},
+		{"ADX14", func(t *testing.T) {
+			feature.ADX(a, b, d, h, l, c, 14)
+			nanBefore(t, "ADX", a, 27)
+			nanBefore(t, "+DI", b, 14)
+			near(t, "ADX", a, talib.Adx(h, l, c, 14), 27, 1e-8)
+			near(t, "+DI", b, talib.PlusDI(h, l, c, 14), 14, 1e-8)
+			near(t, "-DI", d, talib.MinusDI(h, l, c, 14), 14, 1e-8)
+		}},
+		{"Stoch14_3_3", func(t *testing.T) {
+			feature.Stoch(a, b, h, l, c, 14, 3, 3, nil)
+			nanBefore(t, "slow K", a, 15)
+			nanBefore(t, "slow D", b, 17)
+			wk, wd := talib.Stoch(h, l, c, 14, 3, talib.SMA, 3, talib.SMA)
+			near(t, "slow K", a, wk, 17, 1e-8)
+			near(t, "slow D", b, wd, 17, 1e-8)
+		}},
+		{"WilliamsR14", func(t *testing.T) {
+			feature.WilliamsR(a, h, l, c, 14, nil)
+			nanBefore(t, "%R", a, 13)
+			near(t, "%R", a, talib.WillR(h, l, c, 14), 13, tol)
+		}},
+		{"ROC10", func(t *testing.T) {
+			feature.ROC(a, c, 10)
+			nanBefore(t, "ROC", a, 10)
+			near(t, "ROC", a, talib.Roc(c, 10), 10, tol)
+		}},
+		{"OBV", func(t *testing.T) {
+			feature.OBV(a, c, v)
+			near(t, "OBV", a, talib.Obv(c, v), 0, tol)
+		}},
+		{"Max55/Min55", func(t *testing.T) {
+			feature.RollingMax(a, h, 55, make([]int, 56))
+			feature.RollingMin(b, l, 55, nil)
+			nanBefore(t, "max", a, 54)
+			near(t, "max", a, talib.Max(h, 55), 54, 0)
+			near(t, "min", b, talib.Min(l, 55), 54, 0)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, tc.run)
+	}
+}
+
+// TestWorkedExamples checks kernels against published worked examples.
+func TestWorkedExamples(t *testing.T) {
+	// StockCharts "RSI" ChartSchool spreadsheet (Wilder, 14 days).
+	rsiIn := []float64{44.3389, 44.0902, 44.1497, 43.6124, 44.3278, 44.8264, 45.0955, 45.4245, 45.8433, 46.0826, 45.8931,
+		46.0328, 45.6140, 46.2820, 46.2820, 46.0028, 46.0328, 46.4116, 46.2222, 45.6439, 46.2122, 46.2521, 45.7137, 46.4515,
+		45.7835, 45.3548, 44.0288, 44.1783, 44.2181, 44.5672, 43.4205, 42.6628, 43.1314}
+	rsiWant := []float64{70.53, 66.32, 66.55, 69.41, 66.36, 57.97, 62.93, 63.26, 56.06, 62.38, 54.71, 50.42, 39.99, 41.46,
+		41.87, 45.46, 37.30, 33.08, 37.77}
+	// StockCharts "Moving Averages" spreadsheet (10-day SMA seed, then EMA).
+	emaIn := []float64{22.27, 22.19, 22.08, 22.17, 22.18, 22.13, 22.23, 22.43, 22.24, 22.29, 22.15, 22.39, 22.38, 22.61,
+		23.36, 24.05, 23.75, 23.83, 23.95, 23.63, 23.82, 23.87, 23.65, 23.19, 23.10, 23.33, 22.68, 23.10, 22.40, 22.17}
+	emaWant := []float64{22.22, 22.21, 22.24, 22.27, 22.33, 22.52, 22.80, 22.97, 23.13, 23.28, 23.34, 23.43, 23.51, 23.54,
+		23.47, 23.40, 23.39, 23.26, 23.23, 23.08, 22.92}
+	tests := []struct {
+		name     string
+		kernel   func(dst, src []float64)
+		in, want []float64
+		first    int
+		tol      float64
+	}{
+		{"RSI14", func(d, s []float64) { feature.RSI(d, s, 14) }, rsiIn, rsiWant, 14, 0.011},
+		{"EMA10", func(d, s []float64) { feature.EMA(d, s, 10) }, emaIn, emaWant, 9, 0.011},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make([]float64, len(tc.in))
+			tc.kernel(got, tc.in)
+			for i := 0; i < tc.first; i++ {
+				if !math.IsNaN(got[i]) {
+					t.Errorf("[%d] = %v during warm-up", i, got[i])
+				}
+			}
+			for k, w := range tc.want {
+				if g := got[tc.first+k]; math.Abs(g-w) > tc.tol {
+					t.Errorf("[%d] = %.4f, published %.2f", tc.first+k, g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestKernelNaNPolicy: window kernels recover once the hole leaves the
+// window; recursive kernels skip the hole.
+func TestKernelNaNPolicy(t *testing.T) {
+	src := []float64{1, 2, 3, math.NaN(), 5, 6, 7, 8}
+	nan := math.NaN()
+	tests := []struct {
+		name   string
+		kernel func(dst, src []float64)
+		want   []float64
+	}{
+		{"SMA3", func(d, s []float64) { feature.SMA(d, s, 3) }, []float64{nan, nan, 2, nan, nan, nan, 6, 7}},
+		{"EMA3", func(d, s []float64) { feature.EMA(d, s, 3) }, []float64{nan, nan, 2, nan, 3.5, 4.75, 5.875, 6.9375}},
+		{"Max3", func(d, s []float64) { feature.RollingMax(d, s, 3, nil) }, []float64{nan, nan, 3, nan, nan, nan, 7, 8}},
+		{"ROC1", func(d, s []float64) { feature.ROC(d, s, 1) }, []float64{nan, 100, 50, nan, nan, 20, 100.0 / 6, 100.0 / 7}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make([]float64, len(src))
+			tc.kernel(got, src)
+			for i, w := range tc.want {
+				if g := got[i]; !(math.Abs(g-w) < 1e-12 || math.IsNaN(g) && math.IsNaN(w)) {
+					t.Errorf("[%d] = %v, want %v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestFactorsMatchKernels ties the streaming factors to the batch kernels
+// that TA-Lib validates, on real BTC data.
+func TestFactorsMatchKernels(t *testing.T) {
+	o, h, l, c, v := btcOHLCV(t)
+	n := len(c)
+	s := synthSeries(1, n, false)
+	s.Open, s.High, s.Low, s.Close, s.Volume = o, h, l, c, v
+	m, err := feature.Build(s, feature.ByLevel(feature.LevelToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, d := make([]float64, n), make([]float64, n), make([]float64, n)
+	ratio := func(x, y []float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = x[i]/y[i] - 1
+		}
+		return out
+	}
+	tests := []struct {
+		factor string
+		want   func() []float64
+	}{
+		{"rsi_14", func() []float64 { feature.RSI(a, c, 14); return a }},
+		{"px_sma_200", func() []float64 { feature.SMA(a, c, 200); return ratio(c, a) }},
+		{"px_ema_50", func() []float64 { feature.EMA(a, c, 50); return ratio(c, a) }},
+		{"adx_14", func() []float64 { feature.ADX(a, b, d, h, l, c, 14); return a }},
+		{"minus_di_14", func() []float64 { feature.ADX(a, b, d, h, l, c, 14); return d }},
+		{"willr_14", func() []float64 { feature.WilliamsR(a, h, l, c, 14, nil); return a }},
+		{"stoch_k_14", func() []float64 { feature.Stoch(a, b, h, l, c, 14, 3, 3, nil); return a }},
+		{"stoch_d_14", func() []float64 { feature.Stoch(a, b, h, l, c, 14, 3, 3, nil); return b }},
+		{"roc_10", func() []float64 { feature.ROC(a, c, 10); return a }},
+		{"macd_line", func() []float64 {
+			feature.MACD(a, b, d, c, 12, 26, 9)
+			for i := range a {
+				a[i] /= c[i]
+			}
+			return a
+		}},
+		{"atr_14_pct", func() []float64 {
+			feature.ATR(a, h, l, c, 14)
+			for i := range a {
+				a[i] /= c[i]
+			}
+			return a
+		}},
+		{"bb_width_20", func() []float64 {
+			feature.Bollinger(a, b, d, c, 20, 2)
+			for i := range a {
+				a[i] = (a[i] - d[i]) / b[i]
+			}
+			return a
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.factor, func(t *testing.T) {
+			got := m.Column(tc.factor)
+			want := tc.want()
+			for i := range want {
+				g, w := float64(got[i]), want[i]
+				if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > 1e-5*math.Max(1, math.Abs(w)) {
+					t.Fatalf("day %d: factor %v, kernel %v", i, g, w)
+				}
+			}
+		})
+	}
+}
