@@ -461,11 +461,7 @@ func (s *sim) decideStable(t int, nav float64) []order {
 		if a < 0 || (sw[j] == 0 && s.qty[a] == 0) {
 			continue
 		}
-		reason := ReasonDepeg
-		if pegged[j] {
-			reason = ReasonScheduled
-		}
-		out = append(out, order{asset: a, weight: sleeve / nav * sw[j], reason: reason})
+		out = append(out, order{asset: a, weight: sleeve / nav * sw[j], reason: ReasonDepeg})
 	}
 	return out
 }

@@ -93,8 +93,8 @@ func Weights(r WeightRules, caps []float64) []float64 {
 // iterative: the excess of capped members is redistributed to the
 // uncapped ones in proportion to their weights, and the step repeats
 // until no weight exceeds its cap. When the caps cannot add up to 1 (too
-// few members), every member gets its cap scaled up in proportion so the
-// weights still sum to 1.
+// few members, e.g. 4 members with caps 30%/20%), the weights are equal,
+// the least concentrated allocation there is.
 func Cap(w []float64, maxLargest, maxOther float64) []float64 {
 	out := make([]float64, len(w))
 	copy(out, w)
@@ -117,9 +117,9 @@ func Cap(w []float64, maxLargest, maxOther float64) []float64 {
 	for i := range w {
 		capSum += limit(i)
 	}
-	if capSum <= 1 {
+	if capSum < 1 {
 		for i := range out {
-			out[i] = limit(i) / capSum
+			out[i] = 1 / float64(len(out))
 		}
 		return out
 	}
