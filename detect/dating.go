@@ -148,7 +148,8 @@ func (d Dating) Confirmed() []State {
 // MinPhaseDays (unless waived by WaiveMove) and pairs of phases forming a
 // cycle shorter than MinCycleDays, the phase with the smallest absolute
 // log price move is removed: of its two turning points and their two
-// neighbours, the alternating pair with the largest move is kept. The
+// neighbours, the alternating pair with the largest move in its own
+// direction is kept. The
 // first (truncated) and last (provisional) phases are exempt.
 //
 // dates must be strictly increasing and as long as price; prices must be
@@ -284,8 +285,20 @@ func moreExtreme(price []float64, a, b turn) turn {
 	return a
 }
 
+// logMove returns the absolute log price move between two turns.
 func logMove(price []float64, a, b turn) float64 {
 	return math.Abs(math.Log(price[b.i] / price[a.i]))
+}
+
+// swing returns the log move from a to b in the direction a's kind
+// implies: positive when a peak is above the following trough or a trough
+// below the following peak, negative otherwise.
+func swing(price []float64, a, b turn) float64 {
+	m := math.Log(price[a.i] / price[b.i])
+	if a.kind == Trough {
+		return -m
+	}
+	return m
 }
 
 // censor applies the end-of-sample, minimum-phase and minimum-cycle rules.
@@ -335,8 +348,10 @@ func censor(dates []regime.Date, price []float64, turns []turn, p DatingParams, 
 // removePhase removes the phase between turns[k] and turns[k+1]. With
 // neighbours L = turns[k-1] and R = turns[k+2] (a = turns[k], b =
 // turns[k+1]), the kept alternating pair is the one of (L, a), (L, R),
-// (b, R) with the largest log move; without L (or R) the more extreme of
-// a and R (or of L and b) is kept alone.
+// (b, R) with the largest log move in its own direction (a peak above the
+// trough after it, a trough below the peak after it), which keeps every
+// phase moving the way its state says; without L (or R) the more extreme
+// of a and R (or of L and b) is kept alone.
 func removePhase(price []float64, turns []turn, k int) []turn {
 	a, b := turns[k], turns[k+1]
 	hasL, hasR := k > 0, k+2 < len(turns)
@@ -347,11 +362,11 @@ func removePhase(price []float64, turns []turn, k int) []turn {
 		L, R := turns[k-1], turns[k+2]
 		lo, hi = k-1, k+3
 		kept = []turn{L, R}
-		best := logMove(price, L, R)
-		if m := logMove(price, L, a); m > best {
+		best := swing(price, L, R)
+		if m := swing(price, L, a); m > best {
 			kept, best = []turn{L, a}, m
 		}
-		if m := logMove(price, b, R); m > best {
+		if m := swing(price, b, R); m > best {
 			kept = []turn{b, R}
 		}
 	case hasR:
