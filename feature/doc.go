@@ -29,15 +29,19 @@
 // input is absent (the Matrix records the reason) and when the input it
 // needs today is unknown. NaN does not poison a factor forever:
 //
-//   - window kernels (SMA, rolling std/max/min, sums) output NaN while an
-//     unknown value lies inside their window and recover once it leaves;
+//   - windowed factors (moving averages, rolling std/max/min, sums) use
+//     the known values of their window and are NaN while more than 10% of
+//     the window (any value, for windows under 10 days) is unknown; they
+//     recover once the unknown days leave the window;
 //   - recursive kernels (EMA, Wilder averages in RSI/ATR/ADX, OBV) skip
 //     an unknown input: they output NaN for that day and carry their state
 //     over unchanged to the next known value;
 //   - expanding kernels (all-time high, expanding std) ignore unknown values.
 //
 // The batch kernels (SMA, EMA, RSI, ...) write into caller-provided
-// slices, run in one O(n) pass and allocate nothing; they follow the same
-// policy and match TA-Lib's conventions (checked in tests against
+// slices, run in one O(n) pass and allocate nothing. They follow the
+// stricter TA-Lib-like rule that a window kernel is NaN while any unknown
+// value lies in its window (recursive kernels skip unknown inputs as
+// above), and match TA-Lib's conventions (checked in tests against
 // github.com/markcheno/go-talib, a test-only oracle).
 package feature

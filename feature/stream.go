@@ -21,25 +21,32 @@ func div(a, b float64) float64 {
 }
 
 // win is a rolling window of the last n pushed values with running sum and
-// sum of squares. It is "ok" once it holds n values and none of the last
-// n was unknown. Running sums are recomputed from the ring every n pushes,
-// so rounding drift cannot accumulate.
+// sum of squares. It is "ok" once it holds n values of which at most
+// maxBad(n) are unknown; statistics then use the known values. Running
+// sums are recomputed from the ring every n pushes, so rounding drift
+// cannot accumulate.
 type win struct {
 	buf     []float64
 	n, pos  int
 	cnt     int
-	t       int // pushes so far
-	lastBad int // push index of the latest unknown value
+	bad     int // unknown values in the window
+	seen    int // known values pushed so far
 	sum, sq float64
 }
 
-func newWin(n int) *win { return &win{buf: make([]float64, n), n: n, lastBad: -1} }
+// maxBad is how many unknown values a window of n days tolerates: 10%,
+// none for windows shorter than 10 days.
+func maxBad(n int) int { return n / 10 }
+
+func newWin(n int) *win { return &win{buf: make([]float64, n), n: n} }
 
 func (w *win) push(x float64) {
 	if w.cnt == w.n {
 		if old := w.buf[w.pos]; fin(old) {
 			w.sum -= old
 			w.sq -= old * old
+		} else {
+			w.bad--
 		}
 	} else {
 		w.cnt++
@@ -48,10 +55,10 @@ func (w *win) push(x float64) {
 	if fin(x) {
 		w.sum += x
 		w.sq += x * x
+		w.seen++
 	} else {
-		w.lastBad = w.t
+		w.bad++
 	}
-	w.t++
 	w.pos++
 	if w.pos == w.n {
 		w.pos = 0
@@ -65,28 +72,35 @@ func (w *win) push(x float64) {
 	}
 }
 
-func (w *win) ok() bool { return w.t-1-w.lastBad >= w.n }
+// ok reports whether the window is past its warm-up (n known values seen
+// and n values pushed) and has at most maxBad(n) unknown values.
+func (w *win) ok() bool { return w.seen >= w.n && w.cnt == w.n && w.bad <= maxBad(w.n) }
 
 func (w *win) mean() float64 {
 	if !w.ok() {
 		return nan
 	}
-	return w.sum / float64(w.n)
+	return w.sum / float64(w.n-w.bad)
 }
 
+// total is the window's sum, scaled up for unknown days.
 func (w *win) total() float64 {
 	if !w.ok() {
 		return nan
 	}
-	return w.sum
+	if w.bad == 0 {
+		return w.sum
+	}
+	return w.sum * float64(w.n) / float64(w.n-w.bad)
 }
 
 // std returns the standard deviation with ddof degrees of freedom removed.
 func (w *win) std(ddof int) float64 {
-	if !w.ok() || w.n-ddof <= 0 {
+	k := w.n - w.bad
+	if !w.ok() || k-ddof <= 0 {
 		return nan
 	}
-	n := float64(w.n)
+	n := float64(k)
 	v := (w.sq - w.sum*w.sum/n) / (n - float64(ddof))
 	if v < 0 {
 		v = 0
@@ -167,26 +181,35 @@ func (w *wilder) push(x float64) float64 {
 }
 
 // mono is a rolling max (or min) over the last n pushes with a monotonic
-// deque: O(1) amortised per push. It is NaN while an unknown value lies
-// in the window.
+// deque: O(1) amortised per push. Unknown values are left out; it is NaN
+// while more than maxBad(n) of the window are unknown.
 type mono struct {
 	n          int
 	max        bool
 	ti         []int
 	tv         []float64
 	head, size int
-	t, lastBad int
+	t          int
+	known      []bool // validity ring of the window
+	bad        int
+	seen       int // known values pushed so far
 }
 
 func newMono(n int, max bool) *mono {
-	return &mono{n: n, max: max, ti: make([]int, n+1), tv: make([]float64, n+1), lastBad: -1}
+	return &mono{n: n, max: max, ti: make([]int, n+1), tv: make([]float64, n+1), known: make([]bool, n)}
 }
 
 func (m *mono) push(x float64) {
 	c := len(m.ti)
+	slot := m.t % m.n
+	if m.t >= m.n && !m.known[slot] {
+		m.bad--
+	}
+	m.known[slot] = fin(x)
 	if !fin(x) {
-		m.lastBad = m.t
+		m.bad++
 	} else {
+		m.seen++
 		for m.size > 0 {
 			b := m.head + m.size - 1
 			if b >= c {
@@ -215,7 +238,7 @@ func (m *mono) push(x float64) {
 	m.t++
 }
 
-func (m *mono) ok() bool { return m.t-1-m.lastBad >= m.n && m.size > 0 }
+func (m *mono) ok() bool { return m.seen >= m.n && m.bad <= maxBad(m.n) && m.size > 0 }
 
 // value returns the window's extreme.
 func (m *mono) value() float64 {
