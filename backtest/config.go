@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/regime-engine/regime"
@@ -109,8 +110,8 @@ func DefaultsTable() string {
 	c := DefaultConfig()
 	rows := [][2]string{
 		{"Universe size N", fmt.Sprint(c.Universe.N)},
-		{"Rank buffer (incumbents stay down to rank N + ceil(buffer x N))", fmt.Sprintf("%g (rank %d for N = %d)", c.Universe.Buffer, c.Universe.N+int(c.Universe.Buffer*float64(c.Universe.N)+0.999999), c.Universe.N)},
-		{"Minimum 24-hour volume (USD)", fmt.Sprintf("%g", c.Universe.MinVolumeUSD)},
+		{"Rank buffer (incumbents stay down to rank N + ceil(buffer x N))", fmt.Sprintf("%g (rank %d for N = %d)", c.Universe.Buffer, c.Universe.N+int(math.Ceil(c.Universe.Buffer*float64(c.Universe.N))), c.Universe.N)},
+		{"Minimum 24-hour volume (USD)", fmt.Sprintf("%.0f", c.Universe.MinVolumeUSD)},
 		{"Minimum price history (days)", fmt.Sprint(c.Universe.MinHistoryDays)},
 		{"Weighting scheme", string(c.Weights.Scheme)},
 		{"Weight cap, largest constituent", fmt.Sprintf("%g", c.Weights.MaxLargest)},
@@ -124,7 +125,7 @@ func DefaultsTable() string {
 		{"Stablecoin basket", strings.Join(c.Stable.Assets, ", ")},
 		{"Depeg threshold (distance of the close from 1 USD)", fmt.Sprintf("%g", c.Stable.DepegThreshold)},
 		{"Pegged closes needed to hold a stablecoin", fmt.Sprint(c.Stable.RepegDays)},
-		{"Initial NAV (USD)", fmt.Sprintf("%g", c.InitialNAV)},
+		{"Initial NAV (USD)", fmt.Sprintf("%.0f", c.InitialNAV)},
 		{"Scheduled rebalance period (days)", fmt.Sprint(c.RebalanceDays)},
 		{"Drift band (relative to target value)", fmt.Sprintf("%g", c.DriftBand)},
 		{"Fee (fraction of traded value)", fmt.Sprintf("%g", c.FeeRate)},

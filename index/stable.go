@@ -42,7 +42,8 @@ func (r StableRules) Validate() error {
 
 // Pegged reports whether a stablecoin is usable at the last day of closes
 // (its daily closes in USD up to and including the decision date): each
-// of the last RepegDays closes is present and within DepegThreshold of 1.
+// of the last RepegDays closes is present and within DepegThreshold of 1
+// (inclusive, to within 1e-12 so that 1.02 is within a 2% band).
 // With fewer closes than RepegDays, all of them must be pegged and there
 // must be at least one.
 func (r StableRules) Pegged(closes []float64) bool {
@@ -54,7 +55,7 @@ func (r StableRules) Pegged(closes []float64) bool {
 		from = 0
 	}
 	for _, p := range closes[from:] {
-		if !(math.Abs(p-1) <= r.DepegThreshold) {
+		if !(math.Abs(p-1) <= r.DepegThreshold+1e-12) {
 			return false
 		}
 	}
