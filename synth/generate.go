@@ -409,8 +409,8 @@ func (g *generator) factors(t int, date regime.Date, rm float64, d *Day) {
 	}
 	next := date.AddDays(1)
 
-	g.fgNoise = 0.9*g.fgNoise + 4*r.NormFloat64()
-	fg := 50 + 22*g.pSent + 900*g.emaRet + g.fgNoise
+	g.fgNoise = 0.95*g.fgNoise + 5*r.NormFloat64()
+	fg := 50 + 15*g.pSent + 900*g.emaRet + g.fgNoise
 	obs("feargreed:value", math.Round(math.Max(1, math.Min(99, fg))), date)
 
 	weekend := date.Time().Weekday()%6 == 0
