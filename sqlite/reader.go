@@ -222,28 +222,82 @@ func (s *Store) FindAssets(ctx context.Context, f regime.AssetFilter) ([]regime.
 	return out, nil
 }
 
-const barColumns = `asset_id, source, date, open, high, low, close,
+const barColumns = `source, date, open, high, low, close,
 	volume_usd, market_cap_usd, supply, cap_estimated, known_at`
 
-// queryBars runs a bar query.
-func (s *Store) queryBars(ctx context.Context, op, query string, args ...any) ([]regime.Bar, error) {
+// scanner scans rows into untyped values, which is several times cheaper
+// per column than database/sql's conversions into typed destinations.
+type scanner struct {
+	vals []any
+	ptrs []any
+}
+
+// newScanner returns a scanner for n columns.
+func newScanner(n int) *scanner {
+	s := &scanner{vals: make([]any, n), ptrs: make([]any, n)}
+	for i := range s.vals {
+		s.ptrs[i] = &s.vals[i]
+	}
+	return s
+}
+
+// scan reads the current row.
+func (s *scanner) scan(rows *sql.Rows) error { return rows.Scan(s.ptrs...) }
+
+// f returns column i as a float, NULL as NaN.
+func (s *scanner) f(i int) float64 {
+	switch v := s.vals[i].(type) {
+	case float64:
+		return v
+	case int64:
+		return float64(v)
+	}
+	return math.NaN()
+}
+
+// i returns column i as an integer.
+func (s *scanner) i(i int) int64 {
+	switch v := s.vals[i].(type) {
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	}
+	return 0
+}
+
+// s returns column i as a string.
+func (s *scanner) s(i int) string {
+	switch v := s.vals[i].(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// queryBars runs a bar query selecting barColumns for one asset.
+func (s *Store) queryBars(ctx context.Context, op, assetID, query string, args ...any) ([]regime.Bar, error) {
 	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, dbError(op, err)
 	}
 	defer rows.Close()
 	var out []regime.Bar
+	sc := newScanner(11)
+	var source string
 	for rows.Next() {
-		var b regime.Bar
-		var date, known, est int64
-		var o, h, l, c, v, m, sup sql.NullFloat64
-		if err := rows.Scan(&b.AssetID, &b.Source, &date, &o, &h, &l, &c, &v, &m, &sup, &est, &known); err != nil {
+		if err := sc.scan(rows); err != nil {
 			return nil, dbError(op, err)
 		}
-		b.Date, b.KnownAt, b.CapEstimated = regime.Date(date), regime.Date(known), est != 0
-		b.Open, b.High, b.Low, b.Close = val(o), val(h), val(l), val(c)
-		b.VolumeUSD, b.MarketCapUSD, b.Supply = val(v), val(m), val(sup)
-		out = append(out, b)
+		if src := sc.s(0); src != source {
+			source = src // share one string per source
+		}
+		out = append(out, regime.Bar{AssetID: assetID, Source: source, Date: regime.Date(sc.i(1)),
+			Open: sc.f(2), High: sc.f(3), Low: sc.f(4), Close: sc.f(5),
+			VolumeUSD: sc.f(6), MarketCapUSD: sc.f(7), Supply: sc.f(8),
+			CapEstimated: sc.i(9) != 0, KnownAt: regime.Date(sc.i(10))})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbError(op, err)
@@ -263,7 +317,7 @@ func (s *Store) Bars(ctx context.Context, assetID string, r regime.DateRange) ([
 		return nil, err
 	}
 	from, to := bounds(r)
-	rows, err := s.queryBars(ctx, op, `SELECT `+barColumns+` FROM bars
+	rows, err := s.queryBars(ctx, op, assetID, `SELECT `+barColumns+` FROM bars
 		WHERE asset_id = ? AND date >= ? AND date <= ?`, assetID, from, to)
 	if err != nil {
 		return nil, err
@@ -287,7 +341,7 @@ func (s *Store) SourceBars(ctx context.Context, assetID, source string, r regime
 		return nil, err
 	}
 	from, to := bounds(r)
-	out, err := s.queryBars(ctx, op, `SELECT `+barColumns+` FROM bars
+	out, err := s.queryBars(ctx, op, assetID, `SELECT `+barColumns+` FROM bars
 		WHERE asset_id = ? AND source = ? AND date >= ? AND date <= ? ORDER BY date`, assetID, source, from, to)
 	if out == nil && err == nil {
 		out = []regime.Bar{}
@@ -311,22 +365,24 @@ func (s *Store) Observations(ctx context.Context, series string, r regime.DateRa
 		return nil, notFound("series %q not found", series)
 	}
 	from, to := bounds(r)
-	rows, err := s.rdb.QueryContext(ctx, `SELECT series, date, value, source, known_at FROM observations
+	rows, err := s.rdb.QueryContext(ctx, `SELECT date, value, source, known_at FROM observations
 		WHERE series = ? AND date >= ? AND date <= ? ORDER BY date`, series, from, to)
 	if err != nil {
 		return nil, dbError(op, err)
 	}
 	defer rows.Close()
 	out := []regime.Observation{}
+	sc := newScanner(4)
+	var source string
 	for rows.Next() {
-		var o regime.Observation
-		var date, known int64
-		var v sql.NullFloat64
-		if err := rows.Scan(&o.Series, &date, &v, &o.Source, &known); err != nil {
+		if err := sc.scan(rows); err != nil {
 			return nil, dbError(op, err)
 		}
-		o.Date, o.KnownAt, o.Value = regime.Date(date), regime.Date(known), val(v)
-		out = append(out, o)
+		if src := sc.s(2); src != source {
+			source = src
+		}
+		out = append(out, regime.Observation{Series: series, Date: regime.Date(sc.i(0)), Value: sc.f(1),
+			Source: source, KnownAt: regime.Date(sc.i(3))})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbError(op, err)
@@ -474,7 +530,7 @@ func (s *Store) Candles(ctx context.Context, assetID, source string, from, to in
 	if err := s.requireAsset(ctx, op, assetID); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT asset_id, source, time, open, high, low, close,
+	rows, err := s.rdb.QueryContext(ctx, `SELECT time, open, high, low, close,
 		volume_base, volume_quote, trades FROM candles
 		WHERE asset_id = ? AND source = ? AND time >= ? AND time < ? ORDER BY time`, assetID, source, from, to)
 	if err != nil {
@@ -482,15 +538,14 @@ func (s *Store) Candles(ctx context.Context, assetID, source string, from, to in
 	}
 	defer rows.Close()
 	out := []regime.Candle{}
+	sc := newScanner(8)
 	for rows.Next() {
-		var c regime.Candle
-		var o, h, l, cl, vb, vq, tr sql.NullFloat64
-		if err := rows.Scan(&c.AssetID, &c.Source, &c.Time, &o, &h, &l, &cl, &vb, &vq, &tr); err != nil {
+		if err := sc.scan(rows); err != nil {
 			return nil, dbError(op, err)
 		}
-		c.Open, c.High, c.Low, c.Close = val(o), val(h), val(l), val(cl)
-		c.VolumeBase, c.VolumeQuote, c.Trades = val(vb), val(vq), val(tr)
-		out = append(out, c)
+		out = append(out, regime.Candle{AssetID: assetID, Source: source, Time: sc.i(0),
+			Open: sc.f(1), High: sc.f(2), Low: sc.f(3), Close: sc.f(4),
+			VolumeBase: sc.f(5), VolumeQuote: sc.f(6), Trades: sc.f(7)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbError(op, err)

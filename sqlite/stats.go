@@ -85,39 +85,26 @@ func hashRows(ctx context.Context, tx *sql.Tx, h hash.Hash, t hashTable) (int64,
 	buf := make([]byte, 0, 256)
 	buf = appendString(append(buf, 'T'), t.name)
 	h.Write(buf)
-	strs := make([]string, len(t.cols))
-	ints := make([]int64, len(t.cols))
-	flts := make([]sql.NullFloat64, len(t.cols))
-	dest := make([]any, len(t.cols))
-	for i, k := range t.kinds {
-		switch k {
-		case 's':
-			dest[i] = &strs[i]
-		case 'i':
-			dest[i] = &ints[i]
-		case 'f':
-			dest[i] = &flts[i]
-		}
-	}
+	sc := newScanner(len(t.cols))
 	var n int64
 	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+		if err := sc.scan(rows); err != nil {
 			return 0, err
 		}
 		buf = append(buf[:0], 'R')
 		for i, k := range t.kinds {
 			switch k {
 			case 's':
-				buf = appendString(buf, strs[i])
+				buf = appendString(buf, sc.s(i))
 			case 'i':
-				buf = strconv.AppendInt(append(buf, 'i'), ints[i], 10)
+				buf = strconv.AppendInt(append(buf, 'i'), sc.i(i), 10)
 				buf = append(buf, ';')
 			case 'f':
-				if !flts[i].Valid {
+				if sc.vals[i] == nil {
 					buf = append(buf, 'n')
 					continue
 				}
-				buf = strconv.AppendFloat(append(buf, 'f'), flts[i].Float64, 'g', -1, 64)
+				buf = strconv.AppendFloat(append(buf, 'f'), sc.f(i), 'g', -1, 64)
 				buf = append(buf, ';')
 			}
 		}

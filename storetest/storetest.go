@@ -643,7 +643,10 @@ func testNotFound(t *testing.T, open func(t *testing.T) regime.Store) {
 		{"Asset by symbol is not by id", func() error { _, err := s.Asset(ctx, "BTC"); return err }},
 		{"LookupAsset", func() error { _, err := s.LookupAsset(ctx, "dogecoin"); return err }},
 		{"Bars", func() error { _, err := s.Bars(ctx, "dogecoin", regime.DateRange{}); return err }},
-		{"SourceBars", func() error { _, err := s.SourceBars(ctx, "dogecoin", regime.SourceCSV, regime.DateRange{}); return err }},
+		{"SourceBars", func() error {
+			_, err := s.SourceBars(ctx, "dogecoin", regime.SourceCSV, regime.DateRange{})
+			return err
+		}},
 		{"Observations", func() error { _, err := s.Observations(ctx, "fred:NOPE", regime.DateRange{}); return err }},
 		{"Constituents", func() error { _, err := s.Constituents(ctx, "nope", d("2024-01-01")); return err }},
 		{"SnapshotDates", func() error { _, err := s.SnapshotDates(ctx, "nope"); return err }},
@@ -1036,7 +1039,11 @@ func testHash(t *testing.T, open func(t *testing.T) regime.Store) {
 		{"bar close", func(w regime.Writer) error { b := bar0; b.Close += 1e-9; return w.UpsertBars(ctx, []regime.Bar{b}) }},
 		{"bar NaN to zero", func(w regime.Writer) error { b := bar0; b.VolumeUSD = 0; return w.UpsertBars(ctx, []regime.Bar{b}) }},
 		{"bar value to NaN", func(w regime.Writer) error { b := bar0; b.Close = nan; return w.UpsertBars(ctx, []regime.Bar{b}) }},
-		{"bar estimated flag", func(w regime.Writer) error { b := bar0; b.CapEstimated = true; return w.UpsertBars(ctx, []regime.Bar{b}) }},
+		{"bar estimated flag", func(w regime.Writer) error {
+			b := bar0
+			b.CapEstimated = true
+			return w.UpsertBars(ctx, []regime.Bar{b})
+		}},
 		{"bar known at", func(w regime.Writer) error {
 			b := bar0
 			b.KnownAt = b.KnownAt.AddDays(1)
