@@ -83,3 +83,26 @@ type AssetFilter struct {
 	Search string    // case-insensitive substring of id, symbol or name (any alias)
 	Limit  int       // at most this many (0 = no limit)
 }
+
+// NameAt returns the symbol and name the asset carried on day d: from the
+// alias of the given source (any source if empty) whose period covers d,
+// the latest-starting one winning; the current Symbol and Name otherwise.
+// Use it to show a point-in-time universe with the tickers of its day
+// (LUNA in 2021, not LUNC).
+func (a Asset) NameAt(source string, d Date) (symbol, name string) {
+	symbol, name = a.Symbol, a.Name
+	var best *Alias
+	for i := range a.Aliases {
+		al := &a.Aliases[i]
+		if (source != "" && al.Source != source) || d < al.From || (al.To != NoDate && d > al.To) || al.Symbol == "" {
+			continue
+		}
+		if best == nil || al.From > best.From {
+			best = al
+		}
+	}
+	if best != nil {
+		symbol, name = best.Symbol, best.Name
+	}
+	return symbol, name
+}
