@@ -440,6 +440,7 @@ func TestImportErrors(t *testing.T) {
 		opt  dataset.Options
 	}{
 		{"missing directory", dataset.Options{Dir: "testdata/does-not-exist"}},
+		{"not a dataset", dataset.Options{Dir: "testdata/broken"}},
 		{"inverted range", dataset.Options{Dir: miniDir, Range: regime.DateRange{From: d("2021-01-01"), To: d("2020-01-01")}}},
 	}
 	for _, tt := range tests {

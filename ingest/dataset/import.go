@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -122,7 +121,7 @@ func Import(ctx context.Context, st regime.Store, opt Options) (*Report, error) 
 	for _, s := range steps {
 		b := &batch{rep: newFileReport(s.file)}
 		im.rep.Files = append(im.rep.Files, b.rep)
-		if _, err := os.Stat(filepath.Join(opt.Dir, filepath.FromSlash(s.file))); errors.Is(err, fs.ErrNotExist) {
+		if !im.hasFile(s.file) {
 			b.rep.Missing = true
 			b.rep.finish()
 			continue
@@ -131,6 +130,9 @@ func Import(ctx context.Context, st regime.Store, opt Options) (*Report, error) 
 			return nil, err
 		}
 		im.batches = append(im.batches, b)
+	}
+	if len(im.batches) == 0 {
+		return nil, regime.Errorf(regime.EINVALID, "%s: none of the research dataset's files is there (want e.g. %s)", opt.Dir, FileUniverse)
 	}
 	est := im.estimateCaps()
 	im.batches = append(im.batches, est)
@@ -187,6 +189,12 @@ func (im *importer) rows(c *csvFile, fn func(rec []string) error) error {
 			return err
 		}
 	}
+}
+
+// hasFile reports whether the dataset directory has the file rel.
+func (im *importer) hasFile(rel string) bool {
+	_, err := os.Stat(filepath.Join(im.opt.Dir, filepath.FromSlash(rel)))
+	return err == nil
 }
 
 // inRange reports whether d is in Options.Range, counting skipped rows.
