@@ -197,10 +197,10 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
 	}
-	w.closed = true
 	if w.files[fAssets] == nil {
 		w.file(fAssets)
 	}
+	w.closed = true
 	var errs []error
 	for i, o := range w.files {
 		if o == nil {

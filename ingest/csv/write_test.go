@@ -136,3 +136,26 @@ func TestDatesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A Writer that received no asset still writes a header-only assets.csv,
+// so its output is always a schema directory.
+func TestWriterEmpty(t *testing.T) {
+	dir := t.TempDir()
+	w, err := csv.NewWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, csv.AssetsFile))
+	if err != nil || string(b) != "id,symbol,name,kind\n" {
+		t.Errorf("assets.csv = %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, csv.BarsFile)); err == nil {
+		t.Error("bars.csv written without bars")
+	}
+	if err := w.WriteTruth(1, "sideways"); err == nil || regime.ErrorCode(err) != regime.EINVALID {
+		t.Errorf("WriteTruth(sideways) = %v, want EINVALID", err)
+	}
+}
