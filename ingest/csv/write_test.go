@@ -159,3 +159,19 @@ func TestWriterEmpty(t *testing.T) {
 		t.Errorf("WriteTruth(sideways) = %v, want EINVALID", err)
 	}
 }
+
+// CRLF line ends, blank lines and quoted cells are accepted.
+func TestReadCRLF(t *testing.T) {
+	in := "asset_id,date,close\r\n\r\n\"a,b\",2024-01-01,1.5\r\nx,2024-01-01,\"2\"\r\n"
+	var got []regime.Bar
+	err := csv.ReadBars(bytes.NewReader([]byte(in)), "bars.csv", csv.ReadOptions{Source: "s"}, func(b *regime.Bar) error {
+		got = append(got, *b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].AssetID != "a,b" || got[0].Close != 1.5 || got[1].Close != 2 || got[1].Source != "s" {
+		t.Errorf("got %+v", got)
+	}
+}
