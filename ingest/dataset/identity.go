@@ -63,6 +63,11 @@ var cmcRules = []cmcRule{
 	{"BinaryX", "BNX", "", "2023-02-28", "binaryx-old", "BinaryX redenominated in 2023 (price ~$100 -> ~$1); CMC lists the pre-2023 token as 'BinaryX (old)' on 2023-03-01"},
 	{"BinaryX (old)", "BNX", "", "", "binaryx-old", "the pre-redenomination BinaryX token"},
 	{"BinaryX", "BNX", "2023-03-01", "", "binaryx", "the redenominated BinaryX token"},
+	// Redenominated tokens are separate price series; the legacy token
+	// gets the suffixed id so the current one keeps the plain slug.
+	{"Aave", "LEND", "", "", "aave-lend", "LEND migrated to AAVE at 100:1 in 2020"},
+	{"Elrond", "ERD", "", "", "elrond-erd", "ERD migrated to EGLD at 1000:1 in 2020"},
+	{"Revain", "R", "", "", "revain-r", "Revain R was redenominated as REV"},
 	{"Zcoin", "XZC", "", "", "zcoin", "Zcoin was renamed Firo in late 2020; CMC shows both Firo|FIRO and Firo|XZC"},
 	{"Firo", "XZC", "", "", "zcoin", "Zcoin under its new name"},
 	{"Firo", "FIRO", "", "", "zcoin", "Zcoin under its new name and ticker"},
