@@ -422,7 +422,7 @@ func (g *generator) factors(t int, date regime.Date, rm float64, d *Day) {
 		if weekend {
 			season = -0.08
 		}
-		adr := math.Round(tk.adrBase * math.Exp(0.25*years+0.35*g.pOnchain+tk.adrNoise+season))
+		adr := math.Round(tk.adrBase * math.Exp(0.15*years+0.35*g.pOnchain+tk.adrNoise+season))
 		tx := math.Round(adr * tk.txRatio * math.Exp(0.05*r.NormFloat64()))
 		flow := math.Round(tk.supply*(0.0004*g.pFlows*-1+0.0006*r.NormFloat64())*100) / 100
 		if t < tk.list || tk.dead {
@@ -437,7 +437,7 @@ func (g *generator) factors(t int, date regime.Date, rm float64, d *Day) {
 	g.dgs10 += -0.004*g.pMacr + 0.002*(2.5-g.dgs10) + 0.05*r.NormFloat64()
 	g.dgs10 = math.Max(0.1, math.Min(8, g.dgs10))
 	g.dollar += -0.0002*g.pMacr - 0.002*g.dollar + 0.003*r.NormFloat64()
-	g.sp500 += 0.0003 + 0.25*rm + 0.01*r.NormFloat64()
+	g.sp500 += 0.0001 + 0.15*rm + 0.01*r.NormFloat64()
 	g.vixNoise = 0.93*g.vixNoise + 0.06*r.NormFloat64() + 2*math.Max(0, -rm-0.05)
 	vix := 17 * math.Exp(-0.25*g.pMacr+g.vixNoise)
 	if !weekend {
