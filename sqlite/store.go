@@ -65,8 +65,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, regime.Errorf(regime.EINVALID, "sqlite: %s is a directory, not a database file", path)
 	}
 	uri := fileURI(path)
-	common := "_pragma=busy_timeout(" + strconv.Itoa(busyTimeoutMS) + ")&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	wdb, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// temp_store(MEMORY) keeps statement and savepoint journals off disk:
+	// with them in temporary files an import spends a third of its time
+	// in pwrite. The writer gets a larger page cache for bulk upserts.
+	common := "_pragma=busy_timeout(" + strconv.Itoa(busyTimeoutMS) + ")&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
+	wdb, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=cache_size(-65536)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -81,7 +85,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		wdb.Close()
 		return nil, err
 	}
-	rdb, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=query_only(1)")
+	rdb, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=cache_size(-16384)&_pragma=query_only(1)")
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -266,6 +270,10 @@ func (s *Store) Close() error {
 // Update runs fn with a Writer bound to one transaction. The transaction
 // commits when fn returns nil; it rolls back when fn returns an error
 // (returned unchanged) or panics (the panic continues after the rollback).
+// A Writer call that fails validation writes nothing, so fn may go on
+// after an EINVALID error; after any other error fn should return it.
+// Use only w inside fn: the Store's own writes wait for the write
+// connection that Update holds.
 func (s *Store) Update(ctx context.Context, fn func(w regime.Writer) error) (err error) {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -277,7 +285,7 @@ func (s *Store) Update(ctx context.Context, fn func(w regime.Writer) error) (err
 			tx.Rollback()
 		}
 	}()
-	w := &txWriter{tx: tx, savepoints: true}
+	w := &txWriter{tx: tx}
 	if err := fn(w); err != nil {
 		return err
 	}

@@ -24,8 +24,9 @@
 //     snapshots, and Constituents an empty slice when no snapshot is old
 //     enough;
 //   - Candles with from > to is EINVALID;
-//   - Update returns fn's error unchanged; a Writer call that fails inside
-//     Update writes nothing even if fn goes on and commits.
+//   - Update returns fn's error unchanged; a Writer call that fails
+//     validation inside Update writes nothing even if fn goes on and
+//     commits.
 package storetest
 
 import (
