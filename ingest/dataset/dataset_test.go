@@ -325,8 +325,11 @@ func TestImportIsIdempotent(t *testing.T) {
 		t.Errorf("no bars imported: %v", s1.Tables)
 	}
 	rep1.Elapsed, rep1.ElapsedReadWall, rep2.Elapsed, rep2.ElapsedReadWall = 0, 0, 0, 0
-	j1, _ := json.Marshal(rep1)
-	j2, _ := json.Marshal(rep2)
+	j1, err1 := json.Marshal(rep1)
+	j2, err2 := json.Marshal(rep2)
+	if err1 != nil || err2 != nil || len(j1) < 1000 {
+		t.Fatalf("report JSON: %v %v (%d bytes)", err1, err2, len(j1))
+	}
 	if !bytes.Equal(j1, j2) {
 		t.Errorf("reports differ between identical imports")
 	}
@@ -423,7 +426,7 @@ func TestProgressAndReport(t *testing.T) {
 	if err := rep.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{dataset.FileUniverse, "rank_out_of_range", "estimated market caps", "fred:DGS10", "terra-2", "missing"} {
+	for _, want := range []string{dataset.FileUniverse, "rank_out_of_range", "estimated market caps", "fred ", "onchain:bitcoin", "binance-coin", "missing"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text report lacks %q", want)
 		}

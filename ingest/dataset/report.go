@@ -162,19 +162,54 @@ func (r *Report) WriteText(w io.Writer) error {
 			ew.printf("    %s\n", s)
 		}
 	}
-	ew.printf("\n%-28s %-8s %-15s %-10s %-10s %6s %5s %7s %5s %5s\n", "ASSET", "SYMBOL", "KIND", "FIRST", "LAST", "DAYS", "GAPS", "LONGEST", "SNAP", "EST")
+	ew.printf("\nDaily close coverage (assets with daily sources; JSON has all assets):\n")
+	ew.printf("%-28s %-8s %-15s %-10s %-10s %6s %5s %7s %5s %5s\n", "ASSET", "SYMBOL", "KIND", "FIRST", "LAST", "DAYS", "GAPS", "LONGEST", "SNAP", "EST")
+	monthly := 0
 	for _, a := range r.Assets {
-		first, last := "-", "-"
-		if a.Days > 0 {
-			first, last = a.First.String(), a.Last.String()
+		if a.Days == 0 {
+			monthly++
+			continue
 		}
-		ew.printf("%-28s %-8s %-15s %-10s %-10s %6d %5d %7d %5d %5d\n", a.ID, a.Symbol, a.Kind, first, last, a.Days, a.Gaps, a.LongestGap, a.Snapshots, a.Estimated)
+		ew.printf("%-28s %-8s %-15s %-10s %-10s %6d %5d %7d %5d %5d\n", a.ID, a.Symbol, a.Kind, a.First, a.Last, a.Days, a.Gaps, a.LongestGap, a.Snapshots, a.Estimated)
 	}
-	ew.printf("\n%-44s %7s %-10s %-10s\n", "SERIES", "COUNT", "FIRST", "LAST")
-	for _, s := range r.Series {
-		ew.printf("%-44s %7d %-10s %-10s\n", s.Series, s.Count, s.First, s.Last)
+	ew.printf("%d more assets have CMC monthly snapshots only\n", monthly)
+	ew.printf("\nObservation series by family (JSON lists every series):\n")
+	ew.printf("%-36s %7s %9s %-10s %-10s\n", "FAMILY", "SERIES", "VALUES", "FIRST", "LAST")
+	for _, g := range groupSeries(r.Series) {
+		ew.printf("%-36s %7d %9d %-10s %-10s\n", g.Series, g.n, g.Count, g.First, g.Last)
 	}
 	return ew.err
+}
+
+// seriesGroup sums the series of one family prefix ("onchain:bitcoin").
+type seriesGroup struct {
+	SeriesCoverage
+	n int
+}
+
+// groupSeries groups series by their name up to the last colon.
+func groupSeries(ss []SeriesCoverage) []seriesGroup {
+	var out []seriesGroup
+	idx := map[string]int{}
+	for _, s := range ss {
+		fam := s.Series
+		if i := strings.LastIndexByte(fam, ':'); i > 0 {
+			fam = fam[:i]
+		}
+		j, ok := idx[fam]
+		if !ok {
+			j = len(out)
+			idx[fam] = j
+			out = append(out, seriesGroup{SeriesCoverage: SeriesCoverage{Series: fam, First: s.First, Last: s.Last}})
+		}
+		g := &out[j]
+		g.n++
+		g.Count += s.Count
+		g.First = min(g.First, s.First)
+		g.Last = max(g.Last, s.Last)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Series < out[b].Series })
+	return out
 }
 
 type errWriter struct {
