@@ -1,48 +1,98 @@
 package backtest
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/index"
 )
 
 // Side is the direction of a trade.
-type Side string
+type Side uint8
 
 // Trade sides. A write-off of a delisted asset is a Sell at the recovery
 // price with no fee and no slippage.
 const (
-	Buy  Side = "buy"
-	Sell Side = "sell"
+	Buy  Side = 1
+	Sell Side = 2
 )
 
+// String returns "buy" or "sell".
+func (s Side) String() string {
+	switch s {
+	case Buy:
+		return "buy"
+	case Sell:
+		return "sell"
+	}
+	return fmt.Sprintf("side(%d)", uint8(s))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ParseSide parses "buy" or "sell".
+func ParseSide(v string) (Side, error) {
+	switch v {
+	case "buy":
+		return Buy, nil
+	case "sell":
+		return Sell, nil
+	}
+	return 0, regime.Errorf(regime.EINVALID, "invalid trade side %q: want buy or sell", v)
+}
+
 // Reason says why a trade happened.
-type Reason string
+type Reason uint8
 
 // Trade reasons.
 const (
-	ReasonScheduled   Reason = "scheduled_rebalance" // the weekly (RebalanceDays) rebalance
-	ReasonRegime      Reason = "regime_change"       // the exposure of the signal's level changed
-	ReasonConstituent Reason = "constituent_change"  // the asset enters or leaves the index
-	ReasonDepeg       Reason = "depeg"               // a held stablecoin lost its peg
-	ReasonDelisted    Reason = "delisted"            // no close for DelistDays days: written off
+	ReasonScheduled   Reason = iota // "scheduled_rebalance": the weekly (RebalanceDays) rebalance
+	ReasonRegime                    // "regime_change": the exposure of the signal's level changed
+	ReasonConstituent               // "constituent_change": the asset enters or leaves the index
+	ReasonDepeg                     // "depeg": a held stablecoin lost its peg
+	ReasonDelisted                  // "delisted": no close for DelistDays days, written off
 )
+
+var reasonNames = [...]string{"scheduled_rebalance", "regime_change", "constituent_change", "depeg", "delisted"}
+
+// String returns the snake_case name of r, as in the transaction log.
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("reason(%d)", uint8(r))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// ParseReason parses a name written by String.
+func ParseReason(s string) (Reason, error) {
+	for i, n := range reasonNames {
+		if n == s {
+			return Reason(i), nil
+		}
+	}
+	return 0, regime.Errorf(regime.EINVALID, "invalid trade reason %q: want one of %s", s, strings.Join(reasonNames[:], ", "))
+}
 
 // Trade is one line of the transaction log. Value = Quantity * Price.
 // A buy costs Value + Fee + Slippage in cash; a sell brings Value - Fee -
 // Slippage.
 type Trade struct {
 	Date     regime.Date // execution day (the close the trade is priced at)
-	Asset    string
 	Side     Side
+	Reason   Reason
+	Asset    string
 	Quantity float64 // units, > 0
 	Price    float64 // the close of Date (recovery price for a write-off)
 	Value    float64 // Quantity * Price in USD
 	Fee      float64 // USD
 	Slippage float64 // USD
-	Reason   Reason
 }
 
 // Decision records one rebalance decision.
@@ -89,11 +139,44 @@ type sim struct {
 	isStab []bool
 	member []bool // risky constituent of the current target
 	first  []int  // first day row with a close, len(Dates) if none
-	trades []Trade
+	trades []Trade   // the current chunk of the log
+	chunks [][]Trade // full chunks, in order
+	ntr    int     // trades logged
+	target []float64
+	inTgt  []bool
+	newMem []bool
+	next   []order // the orders being built (swapped with the pending list)
+	fixed  []int   // columns of cfg.Fixed (-1 if absent)
 	buf    []float64
 	cands  []index.Candidate
-	orders []order
 	buys   []order
+	// cache of the snapshot in use: rows kept (first of each asset id),
+	// and per row the asset column (-1 if unpriced) and kind.
+	snapK     int
+	snapRows  []int
+	snapCols  []int
+	snapKinds []regime.AssetKind
+}
+
+// loadSnapshot fills the snapshot cache for snapshot k.
+func (s *sim) loadSnapshot(k int) {
+	if s.snapK == k+1 {
+		return
+	}
+	s.snapK = k + 1
+	cs := s.m.Snapshots[k].Constituents
+	s.snapRows, s.snapCols, s.snapKinds = s.snapRows[:0], s.snapCols[:0], s.snapKinds[:0]
+	seen := make(map[string]bool, len(cs))
+	for i := range cs {
+		id := cs[i].AssetID
+		s.snapCols = append(s.snapCols, s.m.Asset(id))
+		s.snapKinds = append(s.snapKinds, s.m.Kinds[id])
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		s.snapRows = append(s.snapRows, i)
+	}
 }
 
 // Run simulates the index on m driven by signal, one Level per market
@@ -172,14 +255,14 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 				p := cfg.DelistRecovery * s.last[a]
 				q := s.qty[a]
 				v := q * p
-				s.trades = append(s.trades, Trade{Date: m.Dates[t], Asset: m.Assets[a], Side: Sell, Quantity: q, Price: p, Value: v, Reason: ReasonDelisted})
+				s.log(t, a, Sell, ReasonDelisted, q, p, v, 0, 0)
 				s.cash += v - 0 - 0
 				s.qty[a] = 0
 				writeoff = true
 			}
 		}
 		if writeoff {
-			s.rebuildHeld(nil)
+			s.rebuildHeld()
 		}
 		if len(pending) > 0 {
 			pending = s.execute(t, pending)
@@ -219,6 +302,7 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 			trig = ReasonRegime
 		}
 		d := Decision{Date: m.Dates[t], Trigger: trig, Level: level, Exposure: exp, MissingPriceShare: math.NaN()}
+		old := pending
 		if trig == ReasonDepeg {
 			pending = s.decideStable(t, nav)
 			d.Exposure = curExp
@@ -226,6 +310,7 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 			pending = s.decide(t, exp, trig, &d)
 			curExp = exp
 		}
+		s.next = old[:0]
 		for a := range s.member {
 			if s.member[a] {
 				d.Members++
@@ -233,10 +318,43 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 		}
 		r.Decisions = append(r.Decisions, d)
 	}
-	r.Trades = s.trades
+	r.Trades = s.allTrades()
 	r.Metrics = computeMetrics(cfg, r)
 	r.Monthly = monthly(r.Dates, r.NAV)
 	return r, nil
+}
+
+// The trade log grows by chunks (each twice the previous, from
+// firstChunk) that are joined once when Run returns, instead of one large
+// slice copied at every growth; a typical run fits in the first chunk and
+// is returned without a copy.
+const firstChunk = 8192
+
+// log appends a trade to the log.
+func (s *sim) log(t, a int, side Side, reason Reason, q, p, v, fee, slip float64) {
+	if len(s.trades) == cap(s.trades) {
+		n := firstChunk
+		if len(s.trades) > 0 {
+			s.chunks = append(s.chunks, s.trades)
+			n = 2 * len(s.trades)
+		}
+		s.trades = make([]Trade, 0, n)
+	}
+	s.trades = append(s.trades, Trade{Date: s.m.Dates[t], Side: side, Reason: reason, Asset: s.m.Assets[a],
+		Quantity: q, Price: p, Value: v, Fee: fee, Slippage: slip})
+	s.ntr++
+}
+
+// allTrades returns the whole log as one slice.
+func (s *sim) allTrades() []Trade {
+	if len(s.chunks) == 0 {
+		return s.trades
+	}
+	out := make([]Trade, 0, s.ntr)
+	for _, c := range s.chunks {
+		out = append(out, c...)
+	}
+	return append(out, s.trades...)
 }
 
 // nav returns cash + sum of qty*last close over held assets in column
@@ -253,19 +371,13 @@ func (s *sim) nav() (nav, risky float64) {
 	return nav, risky
 }
 
-func (s *sim) rebuildHeld(extra []int) {
+func (s *sim) rebuildHeld() {
 	h := s.held[:0]
-	for _, a := range s.held {
-		if s.qty[a] > 0 {
+	for a, q := range s.qty {
+		if q > 0 {
 			h = append(h, a)
 		}
 	}
-	for _, a := range extra {
-		if s.qty[a] > 0 && !slices.Contains(h, a) {
-			h = append(h, a)
-		}
-	}
-	slices.Sort(h)
 	s.held = h
 }
 
@@ -327,19 +439,25 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 	var caps []float64
 	var snap []regime.Constituent
 	if len(cfg.Fixed) > 0 {
-		for _, id := range cfg.Fixed {
-			if a := m.Asset(id); a >= 0 && !math.IsNaN(m.Close[t*s.nA+a]) {
+		if s.fixed == nil {
+			for _, id := range cfg.Fixed {
+				s.fixed = append(s.fixed, m.Asset(id))
+			}
+		}
+		for _, a := range s.fixed {
+			if a >= 0 && !math.IsNaN(m.Close[t*s.nA+a]) {
 				members = append(members, a)
 				caps = append(caps, s.capAt(t, a, nil))
 			}
 		}
 	} else if k := m.snapshotAt(m.Dates[t]); k >= 0 {
 		snap = m.Snapshots[k].Constituents
+		s.loadSnapshot(k)
 		s.cands = s.cands[:0]
-		for i := range snap {
+		for _, i := range s.snapRows {
 			c := &snap[i]
-			a := m.Asset(c.AssetID)
-			cd := index.Candidate{AssetID: c.AssetID, Kind: m.Kinds[c.AssetID], MarketCapUSD: s.capAt(t, a, c), VolumeUSD: c.VolumeUSD}
+			a := s.snapCols[i]
+			cd := index.Candidate{AssetID: c.AssetID, Kind: s.snapKinds[i], MarketCapUSD: s.capAt(t, a, c), VolumeUSD: c.VolumeUSD}
 			if math.IsNaN(cd.VolumeUSD) {
 				cd.VolumeUSD = s.volumeAt(t, a)
 			}
@@ -348,16 +466,11 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 				if s.first[a] <= t {
 					cd.HistoryDays = t - s.first[a] + 1
 				}
+				cd.Incumbent = s.member[a]
 			}
 			s.cands = append(s.cands, cd)
 		}
-		var inc []string
-		for a, ok := range s.member {
-			if ok {
-				inc = append(inc, m.Assets[a])
-			}
-		}
-		sel := index.Select(cfg.Universe, s.cands, inc)
+		sel := index.Select(cfg.Universe, s.cands)
 		d.MissingPriceShare = sel.MissingPriceShare
 		for _, c := range sel.Members {
 			members = append(members, m.Asset(c.AssetID))
@@ -381,10 +494,16 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		}
 	}
 	w := index.Weights(cfg.Weights, caps)
-	target := make(map[int]float64, len(members)+len(s.stable))
-	newMember := make([]bool, s.nA)
+	if s.target == nil {
+		s.target, s.inTgt, s.newMem = make([]float64, s.nA), make([]bool, s.nA), make([]bool, s.nA)
+	}
+	target, inTgt, newMember := s.target, s.inTgt, s.newMem
+	clear(target)
+	clear(inTgt)
+	clear(newMember)
 	for i, a := range members {
 		newMember[a] = true
+		inTgt[a] = true
 		target[a] += exp * w[i]
 	}
 	pegged := make([]bool, len(s.stable))
@@ -394,12 +513,13 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 	sw := index.StableWeights(pegged)
 	for j, a := range s.stable {
 		if sw[j] > 0 {
+			inTgt[a] = true
 			target[a] += (1 - exp) * sw[j]
 		}
 	}
-	s.orders = s.orders[:0]
+	out := s.next[:0]
 	for a := 0; a < s.nA; a++ {
-		w, in := target[a]
+		w, in := target[a], inTgt[a]
 		if !in && s.qty[a] == 0 {
 			continue
 		}
@@ -412,10 +532,10 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		case !s.isStab[a] && !in:
 			reason = ReasonConstituent
 		}
-		s.orders = append(s.orders, order{asset: a, weight: w, reason: reason})
+		out = append(out, order{asset: a, weight: w, reason: reason})
 	}
 	copy(s.member, newMember)
-	return slices.Clone(s.orders)
+	return out
 }
 
 // smoothCap is the mean of the daily cap estimate over the SmoothDays
@@ -456,7 +576,7 @@ func (s *sim) decideStable(t int, nav float64) []order {
 		pegged[j] = s.pegged(t, j)
 	}
 	sw := index.StableWeights(pegged)
-	var out []order
+	out := s.next[:0]
 	for j, a := range s.stable {
 		if a < 0 || (sw[j] == 0 && s.qty[a] == 0) {
 			continue
@@ -486,12 +606,10 @@ func (s *sim) slipRate(t, a int, v float64) float64 {
 // are returned to be retried the next day.
 func (s *sim) execute(t int, orders []order) []order {
 	row := s.m.Close[t*s.nA : (t+1)*s.nA]
-	date := s.m.Dates[t]
 	nav, _ := s.nav()
-	var carry []order
+	carry := orders[:0] // filtered in place: each order is read before its slot is reused
 	s.buys = s.buys[:0]
 	var need float64
-	var bought []int
 	for _, o := range orders {
 		a := o.asset
 		p := row[a]
@@ -519,7 +637,7 @@ func (s *sim) execute(t int, orders []order) []order {
 			v := q * p
 			fee := v * s.cfg.FeeRate
 			slip := v * s.slipRate(t, a, v)
-			s.trades = append(s.trades, Trade{Date: date, Asset: s.m.Assets[a], Side: Sell, Quantity: q, Price: p, Value: v, Fee: fee, Slippage: slip, Reason: o.reason})
+			s.log(t, a, Sell, o.reason, q, p, v, fee, slip)
 			s.cash += v - fee - slip
 			s.qty[a] -= q
 			s.last[a], s.miss[a] = p, 0
@@ -544,12 +662,11 @@ func (s *sim) execute(t int, orders []order) []order {
 		v := q * p
 		fee := v * s.cfg.FeeRate
 		slip := v * s.slipRate(t, a, v)
-		s.trades = append(s.trades, Trade{Date: date, Asset: s.m.Assets[a], Side: Buy, Quantity: q, Price: p, Value: v, Fee: fee, Slippage: slip, Reason: b.reason})
+		s.log(t, a, Buy, b.reason, q, p, v, fee, slip)
 		s.cash -= v + fee + slip
 		s.qty[a] += q
 		s.last[a], s.miss[a] = p, 0
-		bought = append(bought, a)
 	}
-	s.rebuildHeld(bought)
+	s.rebuildHeld()
 	return carry
 }

@@ -212,7 +212,15 @@ func parseScenario(path string) (*scenario, error) {
 				if err != nil {
 					return nil, err
 				}
-				tr := backtest.Trade{Date: d, Side: backtest.Side(fields[3]), Asset: fields[4], Reason: backtest.Reason(kv["reason"])}
+				reason, err := backtest.ParseReason(kv["reason"])
+				if err != nil {
+					return nil, fail("%v", err)
+				}
+				side, err := backtest.ParseSide(fields[3])
+				if err != nil {
+					return nil, fail("%v", err)
+				}
+				tr := backtest.Trade{Date: d, Side: side, Asset: fields[4], Reason: reason}
 				for k, p := range map[string]*float64{"qty": &tr.Quantity, "price": &tr.Price, "fee": &tr.Fee, "slip": &tr.Slippage} {
 					if v, ok := kv[k]; ok {
 						if *p, err = num(v); err != nil {
@@ -422,7 +430,7 @@ func TestScenarios(t *testing.T) {
 				g, ok := dec[d]
 				if trig == "" && ok {
 					t.Errorf("unexpected decision on %s: %+v", d, g)
-				} else if trig != "" && (!ok || string(g.Trigger) != trig) {
+				} else if trig != "" && (!ok || g.Trigger.String() != trig) {
 					t.Errorf("decision on %s = %+v (found %v), want trigger %s", d, g, ok, trig)
 				}
 			}

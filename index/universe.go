@@ -1,8 +1,10 @@
 package index
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/regime-engine/regime"
 )
@@ -16,6 +18,7 @@ type Candidate struct {
 	Kind         regime.AssetKind // "" (unknown) is not investable
 	HistoryDays  int              // days from the asset's first daily close to the decision date, inclusive (0: none)
 	Priced       bool             // the asset has a daily close on the decision date
+	Incumbent    bool             // the asset is a constituent before this selection
 }
 
 // UniverseRules are the constituent selection rules.
@@ -67,36 +70,39 @@ type Selection struct {
 // Kind is investable, it has a close on the decision date, a positive
 // market cap, at least MinVolumeUSD of volume (unknown volume fails when
 // the filter is on) and at least MinHistoryDays of history. Incumbents
-// (the previous members) keep their place while their rank among
-// eligible candidates is at most N + ceil(Buffer*N); the remaining places
-// go to the best-ranked eligible candidates; if more than N incumbents
-// qualify the best-ranked N stay. Select does not modify cands.
-func Select(r UniverseRules, cands []Candidate, incumbents []string) Selection {
-	order := make([]Candidate, 0, len(cands))
-	seen := make(map[string]bool, len(cands))
-	for _, c := range cands {
-		if c.AssetID == "" || seen[c.AssetID] {
-			continue
-		}
-		seen[c.AssetID] = true
-		order = append(order, c)
+// (candidates marked Incumbent: the previous members) keep their place
+// while their rank among eligible candidates is at most
+// N + ceil(Buffer*N); the remaining places go to the best-ranked eligible
+// candidates; if more than N incumbents qualify the best-ranked N stay.
+// AssetIDs must be distinct (the caller removes duplicate snapshot rows).
+// Select does not modify cands.
+func Select(r UniverseRules, cands []Candidate) Selection {
+	order := make([]int32, len(cands))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := order[i].MarketCapUSD, order[j].MarketCapUSD
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := cands[i].MarketCapUSD, cands[j].MarketCapUSD
 		an, bn := math.IsNaN(a), math.IsNaN(b)
-		if an != bn {
-			return bn
+		switch {
+		case an != bn:
+			if an {
+				return 1
+			}
+			return -1
+		case !an && a > b:
+			return -1
+		case !an && a < b:
+			return 1
 		}
-		if !an && a != b {
-			return a > b
-		}
-		return order[i].AssetID < order[j].AssetID
+		return cmp.Or(strings.Compare(cands[i].AssetID, cands[j].AssetID), cmp.Compare(i, j))
 	})
 	var s Selection
 	var refCap, refMissing float64
 	refN := 0
-	eligible := make([]Candidate, 0, len(order))
-	for _, c := range order {
+	eligible := order[:0] // filtered in place: eligible[k] <= order position
+	for _, i := range order {
+		c := &cands[i]
 		if !c.Kind.Investable() {
 			s.NotInvestable++
 			continue
@@ -118,38 +124,34 @@ func Select(r UniverseRules, cands []Candidate, incumbents []string) Selection {
 		case c.HistoryDays < r.MinHistoryDays:
 			s.ShortHistory++
 		default:
-			eligible = append(eligible, c)
+			eligible = append(eligible, i)
 		}
 	}
 	if refCap > 0 {
 		s.MissingPriceShare = refMissing / refCap
 	}
-	inc := make(map[string]bool, len(incumbents))
-	for _, id := range incumbents {
-		inc[id] = true
-	}
 	keepTo := r.N + int(math.Ceil(r.Buffer*float64(r.N)))
 	chosen := make([]bool, len(eligible))
 	n := 0
-	for i, c := range eligible {
-		if n < r.N && i < keepTo && inc[c.AssetID] {
-			chosen[i] = true
+	for k, i := range eligible {
+		if n < r.N && k < keepTo && cands[i].Incumbent {
+			chosen[k] = true
 			n++
 		}
 	}
-	for i := range eligible {
+	for k := range eligible {
 		if n >= r.N {
 			break
 		}
-		if !chosen[i] {
-			chosen[i] = true
+		if !chosen[k] {
+			chosen[k] = true
 			n++
 		}
 	}
 	s.Members = make([]Candidate, 0, n)
-	for i, c := range eligible {
-		if chosen[i] {
-			s.Members = append(s.Members, c)
+	for k, i := range eligible {
+		if chosen[k] {
+			s.Members = append(s.Members, cands[i])
 		}
 	}
 	return s

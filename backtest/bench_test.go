@@ -1,0 +1,132 @@
+package backtest_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/index"
+)
+
+var (
+	benchOnce sync.Once
+	benchM    *backtest.Market
+	benchSig  []index.Level
+)
+
+// tenYears is a 10-year daily market with 200 coins (top 100 held) and
+// 10 unpriced snapshot coins, shared by the benchmarks.
+func tenYears() (*backtest.Market, []index.Level) {
+	benchOnce.Do(func() {
+		benchM, benchSig = synthMarket(synthOpts{Seed: 42, Days: 3650, Coins: 200, Unpriced: 10})
+		if err := benchM.Validate(); err != nil {
+			panic(err)
+		}
+	})
+	return benchM, benchSig
+}
+
+// BenchmarkRun10y is one 10-year daily top-100 backtest (target: <= 50 ms).
+// It also reports the time per trade of the log (ns/trade, target <= 100
+// ns per simulated order), an upper bound since it charges the whole
+// simulation (marking, selection, weighting) to the orders.
+func BenchmarkRun10y(b *testing.B) {
+	m, sig := tenYears()
+	cfg := backtest.DefaultConfig()
+	trades := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuNanos()
+	for i := 0; i < b.N; i++ {
+		r, err := backtest.Run(cfg, m, sig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		trades = len(r.Trades)
+	}
+	cpu := float64(cpuNanos()-c0) / float64(b.N)
+	b.ReportMetric(cpu, "cpu-ns/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/trade")
+	b.ReportMetric(float64(trades), "trades")
+}
+
+// BenchmarkOrders measures the cost of a simulated order: a fixed
+// universe of every coin (no snapshot selection to sort), equal weights,
+// rebalanced daily with no drift band, so most of the run is orders;
+// cpu-ns/order is the whole run's CPU time divided by its trades (an
+// upper bound, decisions and marking included).
+func BenchmarkOrders(b *testing.B) {
+	m, sig := tenYears()
+	cfg := backtest.DefaultConfig()
+	cfg.RebalanceDays = 1
+	cfg.DriftBand = 0
+	cfg.Weights.Scheme = index.EqualWeight
+	for _, id := range m.Assets {
+		if m.Kinds[id].Investable() {
+			cfg.Fixed = append(cfg.Fixed, id)
+		}
+	}
+	trades := 0
+	b.ResetTimer()
+	c0 := cpuNanos()
+	for i := 0; i < b.N; i++ {
+		r, err := backtest.Run(cfg, m, sig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		trades = len(r.Trades)
+	}
+	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N)/float64(trades), "cpu-ns/order")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/order")
+	b.ReportMetric(float64(trades), "orders")
+}
+
+// BenchmarkCompare runs the index and its three benchmarks on 10 years.
+func BenchmarkCompare(b *testing.B) {
+	m, sig := tenYears()
+	cfg := backtest.DefaultConfig()
+	for i := 0; i < b.N; i++ {
+		if _, err := backtest.Compare(cfg, m, sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// sweepGrid returns 1,000 parameter sets: 10 exposure mappings x 5 N x
+// 4 schemes/cap settings... (10 x 5 x 4 x 5).
+func sweepGrid() []backtest.Params {
+	var ex []index.Exposure
+	for _, b := range []float64{0, 0.25} {
+		for _, n := range []float64{0.25, 0.5, 0.75, 1, 0} {
+			e := index.Exposure{0, b, n, 1, 1}
+			if n == 0 {
+				e = index.Exposure{0, 0, 0, 1, 1}
+			}
+			if e[2] < e[1] {
+				e[2] = e[1]
+			}
+			ex = append(ex, e)
+		}
+	}
+	g := backtest.Grid(ex, []int{10, 20, 50, 100, 150}, []index.Scheme{index.CapWeighted, index.SqrtCap, index.EqualWeight, index.CapWeighted}, []int{1, 3, 7, 14, 30})
+	return g
+}
+
+// BenchmarkSweep1000 sweeps 1,000 parameter sets over 10 years with
+// every core (target: under a minute on 2 cores; run with -cpu 2
+// -benchtime 1x).
+func BenchmarkSweep1000(b *testing.B) {
+	m, sig := tenYears()
+	grid := sweepGrid()
+	if len(grid) != 1000 {
+		b.Fatalf("grid has %d sets", len(grid))
+	}
+	c0 := cpuNanos()
+	for i := 0; i < b.N; i++ {
+		if _, err := backtest.Sweep(context.Background(), backtest.DefaultConfig(), m, sig, grid, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+}
