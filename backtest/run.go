@@ -137,11 +137,11 @@ type sim struct {
 	cash   float64
 	stable []int // column of each cfg.Stable asset, -1 if absent
 	isStab []bool
-	member []bool // risky constituent of the current target
-	first  []int  // first day row with a close, len(Dates) if none
+	member []bool    // risky constituent of the current target
+	first  []int     // first day row with a close, len(Dates) if none
 	trades []Trade   // the current chunk of the log
 	chunks [][]Trade // full chunks, in order
-	ntr    int     // trades logged
+	ntr    int       // trades logged
 	target []float64
 	inTgt  []bool
 	newMem []bool
