@@ -8,10 +8,26 @@
 // read a consistent snapshot while a write is in progress.
 //
 // The schema lives in migrations/*.sql, embedded in the binary and applied
-// by Open. The SQL is kept portable so a PostgreSQL store can reuse the
-// same table layout; SQLite-specific pieces are WITHOUT ROWID tables, the
-// PRAGMAs set by Open, REAL for double precision and INTEGER 0/1 for the
-// cap_estimated flag.
+// by Open in order, each in its own transaction, recorded in the
+// schema_version table.
+//
+// The SQL is kept portable so a PostgreSQL store can reuse the table
+// layout and most statements. The SQLite-specific parts are:
+//
+//   - WITHOUT ROWID tables (drop the clause in PostgreSQL), REAL for
+//     double precision, INTEGER 0/1 for the cap_estimated flag;
+//   - the PRAGMAs set by Open (WAL, busy_timeout, foreign_keys,
+//     synchronous=NORMAL, temp_store=MEMORY, cache_size) and BEGIN
+//     IMMEDIATE for write transactions;
+//   - "?" placeholders ($1, $2... in PostgreSQL);
+//   - multi-row INSERT ... ON CONFLICT DO UPDATE that may carry the same
+//     key twice: SQLite applies the rows in order, PostgreSQL refuses
+//     ("cannot affect row a second time"), so a PostgreSQL store must
+//     keep the last record per key of a batch first;
+//   - LOWER() folds ASCII only, so LookupAsset is case-insensitive for
+//     ASCII letters; PostgreSQL's LOWER folds more;
+//   - text keys sort bytewise (BINARY collation), which the Stats hash
+//     depends on; PostgreSQL must ORDER BY ... COLLATE "C".
 package sqlite
 
 import (

@@ -32,6 +32,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -220,6 +222,44 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) regime.Store) {
 		o.KnownAt = o.Date
 		diff(t, "observation with zero KnownAt", obs, []regime.Observation{o})
 	})
+	t.Run("extreme values and unicode", func(t *testing.T) {
+		a := regime.Asset{ID: "señor-币", Symbol: "ÑÉ币", Name: "Señor \"Coin\" 币 'quoted'; DROP TABLE assets; --",
+			Kind: regime.KindPegged, Aliases: []regime.Alias{{Source: "user label", SourceID: "Señor|ÑÉ币", Symbol: "ÑÉ币",
+				Name: "Señor", From: d("1969-07-20"), To: d("2262-04-11")}}}
+		must(t, s.UpsertAssets(ctx, []regime.Asset{a}))
+		got, err := s.Asset(ctx, a.ID)
+		must(t, err)
+		diff(t, "unicode asset", got, a)
+		vals := []float64{0.1 + 0.2, 1e-300, 5e-324, math.MaxFloat64, -1.5, 0, 123456789.123456789, 1 / 3.0}
+		var bars []regime.Bar
+		for i, v := range vals {
+			day := d("1969-12-25").AddDays(i) // negative Dates and 1970-01-01 included
+			bars = append(bars, regime.Bar{AssetID: a.ID, Date: day, Source: "user label", Open: v, High: -v, Low: nan,
+				Close: v, VolumeUSD: v, MarketCapUSD: nan, Supply: v, CapEstimated: i%2 == 0, KnownAt: day.AddDays(i)})
+		}
+		must(t, s.UpsertBars(ctx, bars))
+		gotBars, err := s.SourceBars(ctx, a.ID, "user label", regime.DateRange{})
+		must(t, err)
+		if len(gotBars) == len(bars) {
+			for i := range bars {
+				if math.Float64bits(gotBars[i].Close) != math.Float64bits(bars[i].Close) {
+					t.Errorf("close %v came back as %v", bars[i].Close, gotBars[i].Close)
+				}
+			}
+		}
+		diff(t, "extreme bars", gotBars, bars)
+		o := regime.Observation{Series: "test:extreme", Date: d("1962-01-02"), Value: 5e-324, Source: "fred", KnownAt: d("1962-01-03")}
+		must(t, s.UpsertObservations(ctx, []regime.Observation{o}))
+		obs, err := s.Observations(ctx, o.Series, regime.DateRange{})
+		must(t, err)
+		diff(t, "pre-1970 observation", obs, []regime.Observation{o})
+		c := regime.Candle{AssetID: a.ID, Source: "user label", Time: -3600, Open: math.SmallestNonzeroFloat64,
+			High: math.MaxFloat64, Low: nan, Close: 1, VolumeBase: nan, VolumeQuote: nan, Trades: 0}
+		must(t, s.UpsertCandles(ctx, []regime.Candle{c}))
+		cs, err := s.Candles(ctx, a.ID, "user label", -7200, 0)
+		must(t, err)
+		diff(t, "candle before 1970", cs, []regime.Candle{c})
+	})
 	t.Run("observations", func(t *testing.T) {
 		all := fixtureObservations()
 		for _, series := range []string{"feargreed:value", "fred:CPIAUCSL"} {
@@ -264,10 +304,11 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) regime.Store) {
 		for _, a := range fixtureAssets() {
 			aliases += len(a.Aliases)
 		}
+		// The fixtures plus what the subtests above added.
 		want := map[string]int64{
-			"assets": int64(len(fixtureAssets())), "asset_aliases": int64(aliases),
-			"bars": int64(len(fixtureBars()) + 1), "observations": int64(len(fixtureObservations()) + 1),
-			"constituents": int64(len(fixtureConstituents())), "candles": int64(len(fixtureCandles())),
+			"assets": int64(len(fixtureAssets()) + 1), "asset_aliases": int64(aliases + 1),
+			"bars": int64(len(fixtureBars()) + 1 + 8), "observations": int64(len(fixtureObservations()) + 2),
+			"constituents": int64(len(fixtureConstituents())), "candles": int64(len(fixtureCandles()) + 1),
 		}
 		diff(t, "Stats.Tables", st.Tables, want)
 	})
@@ -355,6 +396,24 @@ func testUpsertOverwrites(t *testing.T, open func(t *testing.T) regime.Store) {
 	diff(t, "row counts after overwriting", after.Tables, before.Tables)
 	if after.Hash == before.Hash {
 		t.Errorf("hash unchanged after overwriting values")
+	}
+
+	// Within one call a later record with the same key wins, in batches of
+	// any size.
+	for _, n := range []int{2, 33, 100} {
+		bars := make([]regime.Bar, n)
+		for i := range bars {
+			bars[i] = regime.Bar{AssetID: "tether", Date: day1.AddDays(i % 2), Source: regime.SourceCSV,
+				Open: nan, High: nan, Low: nan, Close: float64(i), VolumeUSD: nan, MarketCapUSD: nan, Supply: nan, KnownAt: day2}
+		}
+		must(t, s.UpsertBars(ctx, bars))
+		got, err := s.SourceBars(ctx, "tether", regime.SourceCSV, regime.DateRange{})
+		must(t, err)
+		last := []regime.Bar{bars[n-2], bars[n-1]} // the last record of each day
+		if last[0].Date > last[1].Date {
+			last[0], last[1] = last[1], last[0]
+		}
+		diff(t, fmt.Sprintf("duplicate keys in a call of %d", n), got, last)
 	}
 }
 
