@@ -67,7 +67,8 @@ func (w checkWriter) UpsertCandles(ctx context.Context, cs []regime.Candle) erro
 // Import must either succeed with valid records or fail with an EINVALID
 // error naming that file, and never panic.
 func FuzzImport(f *testing.F) {
-	files := []string{dataset.FileUniverse, dataset.FileCoinGecko, dataset.FileYahoo, dataset.FileFRED, dataset.FileFlowByEx}
+	files := []string{dataset.FileUniverse, dataset.FileCoinGecko, dataset.FileYahoo, dataset.FileFRED, dataset.FileFlowByEx,
+		dataset.FileFearGreed, dataset.FileTrends, dataset.FileFlowTotal}
 	for i, rel := range files {
 		b, err := os.ReadFile(filepath.Join(miniDir, rel))
 		if err != nil {
@@ -76,6 +77,7 @@ func FuzzImport(f *testing.F) {
 		f.Add(uint8(i), b)
 	}
 	f.Add(uint8(0), []byte("date,rank,name,symbol,market_cap_usd,price_usd,circulating_supply,volume_24h_usd\n2020-01-01,1,\"Bit\ncoin\",BTC,1e12,NaN,1,1\n"))
+	f.Add(uint8(6), []byte("date,bitcoin_search_interest_0_100\n"))
 	f.Add(uint8(1), []byte("date,coin_id,symbol,close_usd,volume_usd,market_cap_usd\n2020-01-01,x,X,1e400,,\n"))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		rel := files[int(which)%len(files)]

@@ -171,8 +171,14 @@ func (g *registry) resolveSnapshot(d regime.Date, rows []cmcRow) []string {
 		claimed[id] = true
 		ids[i] = id
 	}
+	newKeys := map[string]bool{}
 	for _, i := range fresh {
 		r := rows[i]
+		if k := cmcKey(r.name, r.sym); newKeys[k] {
+			continue // the same name+symbol twice in one snapshot
+		} else {
+			newKeys[k] = true
+		}
 		id := g.linkRename(d, r, claimed)
 		if id == "" {
 			id = g.uniqueID(r.name, r.sym)

@@ -106,6 +106,9 @@ func (im *importer) readCMFull(ticker string) func(*csvFile, *batch) error {
 				closes[r.d] = p
 			}
 		}
+		if len(rows) == 0 {
+			return nil
+		}
 		sym := cmAssets[ticker].Symbol
 		id := im.assetFor(ticker, sym, closes)
 		if id == "" {
@@ -113,7 +116,11 @@ func (im *importer) readCMFull(ticker string) func(*csvFile, *batch) error {
 			return nil
 		}
 		im.fullCols[ticker] = cols
-		im.reg.assets[id].addAlias(regime.SourceCoinMetrics, ticker, sym, "", rows[0].d, rows[len(rows)-1].d)
+		first, last := rows[0].d, rows[0].d
+		for _, r := range rows {
+			first, last = min(first, r.d), max(last, r.d)
+		}
+		im.reg.assets[id].addAlias(regime.SourceCoinMetrics, ticker, sym, "", first, last)
 		capIx, supIx, hasCap, hasSup := ix["CapMrktCurUSD"], ix["SplyCur"], false, false
 		_, hasCap = ix["CapMrktCurUSD"]
 		_, hasSup = ix["SplyCur"]

@@ -318,7 +318,11 @@ func (im *importer) readCMPanel(c *csvFile, b *batch) error {
 				continue
 			}
 			im.cmID[t] = id
-			im.reg.assets[id].addAlias(regime.SourceCoinMetrics, t, info.Symbol, "", rows[0].d, rows[len(rows)-1].d)
+			from, to := rows[0].d, rows[0].d
+			for _, r := range rows {
+				from, to = min(from, r.d), max(to, r.d)
+			}
+			im.reg.assets[id].addAlias(regime.SourceCoinMetrics, t, info.Symbol, "", from, to)
 		}
 		if id == "" {
 			continue
