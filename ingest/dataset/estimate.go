@@ -68,6 +68,8 @@ func (im *importer) estimateCaps() *batch {
 	}
 	b.rep.Stored = len(b.bars)
 	im.rep.EstimatedCaps = len(b.bars)
+	n := int64(b.rep.Rows)
+	im.opt.Progress.Report(regime.Progress{Stage: "estimate market caps", Done: n, Total: n, Unit: "days", Final: true})
 	b.rep.finish()
 	return b
 }
