@@ -106,6 +106,9 @@ type Decision struct {
 	// snapshot candidates that had no close on Date and were skipped
 	// (NaN for depeg-only decisions and fixed universes).
 	MissingPriceShare float64
+	// Unpriced counts those skipped candidates (0 for depeg-only decisions
+	// and fixed universes).
+	Unpriced int
 }
 
 // Result is the outcome of Run. Daily series are aligned with Dates.
@@ -472,6 +475,7 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		}
 		sel := index.Select(cfg.Universe, s.cands)
 		d.MissingPriceShare = sel.MissingPriceShare
+		d.Unpriced = sel.MissingPriceCount
 		for _, c := range sel.Members {
 			members = append(members, m.Asset(c.AssetID))
 			caps = append(caps, c.MarketCapUSD)

@@ -60,6 +60,9 @@ type Selection struct {
 	// held by candidates without a daily close on the decision date. Those
 	// are skipped and their slots go to the next eligible candidates.
 	MissingPriceShare float64
+	// MissingPriceCount is the number of those top-N candidates without
+	// a daily close.
+	MissingPriceCount int
 	// Counts of candidates removed by each filter, in filter order.
 	NotInvestable, NoPrice, Illiquid, ShortHistory int
 }
@@ -112,6 +115,7 @@ func Select(r UniverseRules, cands []Candidate) Selection {
 			refCap += c.MarketCapUSD
 			if !c.Priced {
 				refMissing += c.MarketCapUSD
+				s.MissingPriceCount++
 			}
 		}
 		switch {
