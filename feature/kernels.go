@@ -5,7 +5,7 @@ import "math"
 // Batch kernels. Each runs one O(n) pass over its inputs, writes into the
 // caller's dst slices (which must be at least as long as the input) and
 // allocates nothing, except RollingMax/RollingMin/Stoch/WilliamsR when
-// the caller passes no deque buffer. Outputs are NaN during the warm-up;
+// the caller passes no scratch buffer. Outputs are NaN during the warm-up;
 // unknown (non-finite) inputs follow the package's NaN policy.
 
 // SMA writes the simple moving average of the last n values of src. The
@@ -16,15 +16,32 @@ func SMA(dst, src []float64, n int) {
 	var sum float64
 	inv := 1 / float64(n)
 	lastBad := -1
-	for i, x := range src {
+	m := min(n, len(src))
+	for i, x := range src[:m] {
 		if x-x == 0 {
 			sum += x
 		} else {
 			lastBad = i
 		}
-		if i >= n {
-			if old := src[i-n]; old-old == 0 {
-				sum -= old
+		dst[i] = nan
+	}
+	if m == n && m > 0 && lastBad < 0 {
+		dst[n-1] = sum * inv
+	}
+	old := src[:len(src)-m]
+	for j, x := range src[m:] {
+		i := j + m
+		o := old[j]
+		if d := x - o; d-d == 0 {
+			sum += d // both known: one add on the dependency chain
+		} else {
+			if x-x == 0 {
+				sum += x
+			} else {
+				lastBad = i
+			}
+			if o-o == 0 {
+				sum -= o
 			}
 		}
 		if i-lastBad >= n {
@@ -37,10 +54,12 @@ func SMA(dst, src []float64, n int) {
 
 // EMA writes TA-Lib's exponential moving average with k = 2/(n+1), seeded
 // with the mean of the first n known values (first value at index n-1 when
-// nothing is missing). Unknown inputs give NaN and are skipped.
+// nothing is missing), computed as v = v*(1-k) + x*k. Unknown inputs give
+// NaN and are skipped.
 func EMA(dst, src []float64, n int) {
 	dst = dst[:len(src)]
 	k := 2 / float64(n+1)
+	k1 := 1 - k
 	var sum, v float64
 	cnt := 0
 	for i, x := range src {
@@ -59,14 +78,14 @@ func EMA(dst, src []float64, n int) {
 			dst[i] = v
 			continue
 		}
-		v = (x-v)*k + v
+		v = v*k1 + x*k // one multiply-add on the dependency chain
 		dst[i] = v
 	}
 }
 
 // RSI writes Wilder's relative strength index (0-100) over n periods as
 // in TA-Lib: average gain and loss seeded with the mean of the first n
-// changes, then smoothed as a = (a*(n-1)+x)/n. The first value is at index
+// changes, then smoothed as a = a*(n-1)/n + x/n. The first value is at index
 // n. Unknown closes give NaN and are skipped; a flat window gives NaN.
 func RSI(dst, src []float64, n int) {
 	dst = dst[:len(src)]
@@ -74,6 +93,7 @@ func RSI(dst, src []float64, n int) {
 	started := false
 	cnt := 0
 	fn := float64(n)
+	a, b := (fn-1)/fn, 1/fn
 	for i, x := range src {
 		if x-x != 0 || !started {
 			dst[i] = nan
@@ -97,16 +117,12 @@ func RSI(dst, src []float64, n int) {
 			}
 			gain /= fn
 			loss /= fn
+		} else if d < 0 {
+			gain *= a
+			loss = loss*a - d*b
 		} else {
-			gain *= fn - 1
-			loss *= fn - 1
-			if d < 0 {
-				loss -= d
-			} else {
-				gain += d
-			}
-			gain /= fn
-			loss /= fn
+			gain = gain*a + d*b
+			loss *= a
 		}
 		if s := gain + loss; s != 0 {
 			dst[i] = 100 * gain / s
@@ -125,6 +141,7 @@ func MACD(line, sig, hist, src []float64, fast, slow, signal int) {
 	n := len(src)
 	line, sig, hist = line[:n], sig[:n], hist[:n]
 	kf, ks, kg := 2/float64(fast+1), 2/float64(slow+1), 2/float64(signal+1)
+	kf1, ks1, kg1 := 1-kf, 1-ks, 1-kg
 	var sf, ss, sg, vf, vs, vg float64
 	var cf, cs, cg int
 	for i, x := range src {
@@ -139,7 +156,7 @@ func MACD(line, sig, hist, src []float64, fast, slow, signal int) {
 				vf = sf / float64(fast)
 			}
 		} else {
-			vf = (x-vf)*kf + vf
+			vf = vf*kf1 + x*kf
 		}
 		if cs < slow {
 			ss += x
@@ -149,7 +166,7 @@ func MACD(line, sig, hist, src []float64, fast, slow, signal int) {
 			}
 			vs = ss / float64(slow)
 		} else {
-			vs = (x-vs)*ks + vs
+			vs = vs*ks1 + x*ks
 		}
 		l := vf - vs
 		line[i] = l
@@ -161,7 +178,7 @@ func MACD(line, sig, hist, src []float64, fast, slow, signal int) {
 			}
 			vg = sg / float64(signal)
 		} else {
-			vg = (l-vg)*kg + vg
+			vg = vg*kg1 + l*kg
 		}
 		sig[i] = vg
 		hist[i] = l - vg
@@ -268,24 +285,31 @@ func ZScore(dst, src []float64, n int) {
 // ROC writes TA-Lib's rate of change, 100*(x[i]/x[i-n] - 1).
 func ROC(dst, src []float64, n int) {
 	dst = dst[:len(src)]
-	for i := range src {
-		if i < n {
-			dst[i] = nan
+	m := min(n, len(src))
+	for i := range dst[:m] {
+		dst[i] = nan
+	}
+	prev, d := src[:len(src)-m], dst[m:]
+	for j, x := range src[m:] {
+		r := x / prev[j]
+		if r-r != 0 {
+			d[j] = nan
 			continue
 		}
-		dst[i] = 100 * (div(src[i], src[i-n]) - 1)
+		d[j] = 100 * (r - 1)
 	}
 }
 
 // ATR writes Wilder's average true range as in TA-Lib: the first value at
 // index n is the mean of the true ranges of bars 1..n, then
-// a = (a*(n-1)+tr)/n. Bars with an unknown field give NaN and are skipped.
+// a = a*(n-1)/n + tr/n. Bars with an unknown field give NaN and are skipped.
 func ATR(dst, high, low, close []float64, n int) {
 	dst = dst[:len(close)]
 	var pc, a float64
 	started := false
 	cnt := 0
 	fn := float64(n)
+	w1, w := (fn-1)/fn, 1/fn
 	for i := range close {
 		h, l, c := high[i], low[i], close[i]
 		if h-h != 0 || l-l != 0 || c-c != 0 {
@@ -308,7 +332,7 @@ func ATR(dst, high, low, close []float64, n int) {
 			}
 			a /= fn
 		} else {
-			a = (a*(fn-1) + tr) / fn
+			a = a*w1 + tr*w
 		}
 		dst[i] = a
 	}
@@ -330,20 +354,28 @@ func ADX(adx, plusDI, minusDI, high, low, close []float64, n int) {
 // Bars with an unknown close or volume give NaN and are skipped.
 func OBV(dst, close, volume []float64) {
 	dst = dst[:len(close)]
+	volume = volume[:len(close)]
 	var obv, pc float64
-	started := false
-	for i, c := range close {
-		v := volume[i]
-		if c-c != 0 || v-v != 0 {
+	i := 0
+	for ; i < len(close); i++ { // start at the first known bar
+		c, v := close[i], volume[i]
+		if c-c == 0 && v-v == 0 {
+			obv, pc = v, c
+			dst[i] = obv
+			i++
+			break
+		}
+		dst[i] = nan
+	}
+	for ; i < len(close); i++ {
+		c, v := close[i], volume[i]
+		if (c-c)+(v-v) != 0 { // NaN unless both are finite
 			dst[i] = nan
 			continue
 		}
-		switch {
-		case !started:
-			started, obv = true, v
-		case c > pc:
+		if c > pc {
 			obv += v
-		case c < pc:
+		} else if c < pc {
 			obv -= v
 		}
 		pc = c
@@ -351,124 +383,166 @@ func OBV(dst, close, volume []float64) {
 	}
 }
 
-// deque is a monotonic deque of indices over a caller-provided ring.
-type deque struct {
-	buf        []int
-	head, size int
+// Rolling extremes use the van Herk/Gil-Werman scheme: the series is cut
+// into blocks of n days; P is the running max since the block start and S
+// holds, for the previous block, the max from each position to the block
+// end. The max over (i-n, i] is max(S[i-n+1], P[i]): three comparisons per
+// value, no data-dependent branches, O(n) in total and causal (S of a block
+// is built when the block ends). The streaming factors use a monotonic
+// deque instead, which also knows where the extreme is.
+
+func scratch(buf []float64, n int) []float64 {
+	if cap(buf) < n {
+		return make([]float64, n)
+	}
+	return buf[:n]
 }
 
-func (q *deque) reset(buf []int, n int) {
-	if cap(buf) < n+1 {
-		buf = make([]int, n+1)
-	}
-	q.buf, q.head, q.size = buf[:n+1], 0, 0
+// RollingMax writes the maximum of the last n values; NaN while an unknown
+// value lies in the window. buf is scratch: pass a slice with capacity
+// >= n to avoid an allocation, or nil.
+func RollingMax(dst, src []float64, n int, buf []float64) {
+	rollingExt(dst, src, n, scratch(buf, n), true)
 }
 
-func (q *deque) back() int  { return q.buf[(q.head+q.size-1)%len(q.buf)] }
-func (q *deque) front() int { return q.buf[q.head] }
-func (q *deque) popBack()   { q.size-- }
-func (q *deque) popFront() {
-	q.head++
-	if q.head == len(q.buf) {
-		q.head = 0
-	}
-	q.size--
-}
-func (q *deque) pushBack(i int) {
-	j := q.head + q.size
-	if j >= len(q.buf) {
-		j -= len(q.buf)
-	}
-	q.buf[j] = i
-	q.size++
+// RollingMin writes the minimum of the last n values (see RollingMax).
+func RollingMin(dst, src []float64, n int, buf []float64) {
+	rollingExt(dst, src, n, scratch(buf, n), false)
 }
 
-// rolling writes the rolling max (max=true) or min of the last n values.
-func rolling(dst, src []float64, n int, buf []int, max bool) {
+func rollingExt(dst, src []float64, n int, s []float64, isMax bool) {
+	if !isMax {
+		rollingMinExt(dst, src, n, s)
+		return
+	}
 	dst = dst[:len(src)]
-	var q deque
-	q.reset(buf, n)
-	lastBad := -1
+	s = s[:n]
+	lastBad, off := -1, 0
+	var p float64
 	for i, x := range src {
 		if x-x != 0 {
 			lastBad = i
-		} else {
-			for q.size > 0 {
-				b := src[q.back()]
-				if (max && b <= x) || (!max && b >= x) {
-					q.popBack()
-					continue
-				}
-				break
-			}
-			q.pushBack(i)
 		}
-		for q.size > 0 && q.front() <= i-n {
-			q.popFront()
+		if off == 0 || x > p {
+			p = x
+		}
+		out := p
+		if off == n-1 {
+			blk := src[i-n+1 : i+1]
+			m := blk[n-1]
+			s[n-1] = m
+			for j := n - 2; j >= 0; j-- {
+				if v := blk[j]; v > m {
+					m = v
+				}
+				s[j] = m
+			}
+			off = 0
+		} else {
+			if v := s[off+1]; v > out {
+				out = v
+			}
+			off++
 		}
 		if i-lastBad >= n {
-			dst[i] = src[q.front()]
+			dst[i] = out
 		} else {
 			dst[i] = nan
 		}
 	}
 }
 
-// RollingMax writes the maximum of the last n values using a monotonic
-// deque (O(1) amortised per value). buf is the deque's storage; pass a
-// slice with capacity >= n+1 to avoid an allocation, or nil.
-func RollingMax(dst, src []float64, n int, buf []int) { rolling(dst, src, n, buf, true) }
-
-// RollingMin writes the minimum of the last n values (see RollingMax).
-func RollingMin(dst, src []float64, n int, buf []int) { rolling(dst, src, n, buf, false) }
+func rollingMinExt(dst, src []float64, n int, s []float64) {
+	dst = dst[:len(src)]
+	s = s[:n]
+	lastBad, off := -1, 0
+	var p float64
+	for i, x := range src {
+		if x-x != 0 {
+			lastBad = i
+		}
+		if off == 0 || x < p {
+			p = x
+		}
+		out := p
+		if off == n-1 {
+			blk := src[i-n+1 : i+1]
+			m := blk[n-1]
+			s[n-1] = m
+			for j := n - 2; j >= 0; j-- {
+				if v := blk[j]; v < m {
+					m = v
+				}
+				s[j] = m
+			}
+			off = 0
+		} else {
+			if v := s[off+1]; v < out {
+				out = v
+			}
+			off++
+		}
+		if i-lastBad >= n {
+			dst[i] = out
+		} else {
+			dst[i] = nan
+		}
+	}
+}
 
 // WilliamsR writes Williams %R over n periods, -100*(HH-C)/(HH-LL) with
 // HH/LL the highest high and lowest low of the last n bars (NaN when
-// HH == LL). buf (capacity >= 2n+2) holds the deques; nil allocates.
-func WilliamsR(dst, high, low, close []float64, n int, buf []int) {
-	hl(dst, nil, high, low, close, n, buf, true)
+// HH == LL). buf (capacity >= 2n) is scratch; nil allocates.
+func WilliamsR(dst, high, low, close []float64, n int, buf []float64) {
+	hl(dst, high, low, close, n, buf, true)
 }
 
 // hl computes Williams %R (willr) or fast stochastic %K into dst.
-func hl(dst, _ []float64, high, low, close []float64, n int, buf []int, willr bool) {
+func hl(dst, high, low, close []float64, n int, buf []float64, willr bool) {
 	dst = dst[:len(close)]
-	if cap(buf) < 2*n+2 {
-		buf = make([]int, 2*n+2)
-	}
-	var qh, ql deque
-	qh.reset(buf[:n+1], n)
-	ql.reset(buf[n+1:2*n+2], n)
-	lastBad := -1
-	for i := range close {
-		h, l, c := high[i], low[i], close[i]
-		if h-h != 0 || l-l != 0 || c-c != 0 {
+	buf = scratch(buf, 2*n)
+	sh, sl := buf[:n], buf[n:2*n]
+	high, low = high[:len(close)], low[:len(close)]
+	lastBad, off := -1, 0
+	var ph, pl float64
+	for i, x := range close {
+		h, l := high[i], low[i]
+		if h-h != 0 || l-l != 0 || x-x != 0 {
 			lastBad = i
+		}
+		if off == 0 {
+			ph, pl = h, l
 		} else {
-			for qh.size > 0 && high[qh.back()] <= h {
-				qh.popBack()
-			}
-			qh.pushBack(i)
-			for ql.size > 0 && low[ql.back()] >= l {
-				ql.popBack()
-			}
-			ql.pushBack(i)
+			ph, pl = max(ph, h), min(pl, l)
 		}
-		for qh.size > 0 && qh.front() <= i-n {
-			qh.popFront()
-		}
-		for ql.size > 0 && ql.front() <= i-n {
-			ql.popFront()
+		hi, lo := ph, pl
+		if off == n-1 {
+			bh, bl := high[i-n+1:i+1], low[i-n+1:i+1]
+			mh, ml := bh[n-1], bl[n-1]
+			sh[n-1], sl[n-1] = mh, ml
+			for j := n - 2; j >= 0; j-- {
+				mh, ml = max(mh, bh[j]), min(ml, bl[j])
+				sh[j], sl[j] = mh, ml
+			}
+			off = 0
+		} else {
+			hi, lo = max(sh[off+1], ph), min(sl[off+1], pl)
+			off++
 		}
 		if i-lastBad < n {
 			dst[i] = nan
 			continue
 		}
-		hh, ll := high[qh.front()], low[ql.front()]
+		var r float64
 		if willr {
-			dst[i] = -100 * div(hh-c, hh-ll)
+			r = -100 * (hi - x) / (hi - lo)
 		} else {
-			dst[i] = 100 * div(c-ll, hh-ll)
+			r = 100 * (x - lo) / (hi - lo)
 		}
+		if r-r != 0 {
+			r = nan
+		}
+		dst[i] = r
 	}
 }
 
@@ -476,10 +550,10 @@ func hl(dst, _ []float64, high, low, close []float64, n int, buf []int, willr bo
 // smoothing: fast %K = 100*(C-LL)/(HH-LL) over fastK bars, slow %K = SMA
 // of fast %K over slowK, %D = SMA of slow %K over slowD. buf (capacity
 // >= 2*fastK+2) holds the deques; nil allocates.
-func Stoch(k, d, high, low, close []float64, fastK, slowK, slowD int, buf []int) {
+func Stoch(k, d, high, low, close []float64, fastK, slowK, slowD int, buf []float64) {
 	n := len(close)
 	k, d = k[:n], d[:n]
-	hl(d, nil, high, low, close, fastK, buf, false) // fast %K into d
+	hl(d, high, low, close, fastK, buf, false) // fast %K into d
 	SMA(k, d, slowK)
 	SMA(d, k, slowD)
 }

@@ -168,7 +168,7 @@ func TestKernelsAgainstTALib(t *testing.T) {
 			near(t, "OBV", a, talib.Obv(c, v), 0, tol)
 		}},
 		{"Max55/Min55", func(t *testing.T) {
-			feature.RollingMax(a, h, 55, make([]int, 56))
+			feature.RollingMax(a, h, 55, make([]float64, 55))
 			feature.RollingMin(b, l, 55, nil)
 			nanBefore(t, "max", a, 54)
 			near(t, "max", a, talib.Max(h, 55), 54, 0)
@@ -311,6 +311,45 @@ func TestFactorsMatchKernels(t *testing.T) {
 				g, w := float64(got[i]), want[i]
 				if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > 1e-5*math.Max(1, math.Abs(w)) {
 					t.Fatalf("day %d: factor %v, kernel %v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRollingExtremesAgainstNaive compares RollingMax/RollingMin and
+// WilliamsR with a direct scan on data with unknown values.
+func TestRollingExtremesAgainstNaive(t *testing.T) {
+	s := synthSeries(9, 700, true)
+	for _, n := range []int{1, 2, 3, 7, 14, 55} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			mx, mn, wr := make([]float64, 700), make([]float64, 700), make([]float64, 700)
+			feature.RollingMax(mx, s.High, n, nil)
+			feature.RollingMin(mn, s.Low, n, make([]float64, n))
+			feature.WilliamsR(wr, s.High, s.Low, s.Close, n, nil)
+			for i := range mx {
+				hi, lo, bad := math.Inf(-1), math.Inf(1), i < n-1
+				for j := max(0, i-n+1); j <= i; j++ {
+					if math.IsNaN(s.High[j]) || math.IsNaN(s.Low[j]) || math.IsNaN(s.Close[j]) {
+						bad = true
+					}
+					hi, lo = math.Max(hi, s.High[j]), math.Min(lo, s.Low[j])
+				}
+				wantR := -100 * (hi - s.Close[i]) / (hi - lo)
+				if bad {
+					wantR = math.NaN()
+				}
+				if bad != math.IsNaN(wr[i]) || (!bad && math.Abs(wr[i]-wantR) > 1e-9) {
+					t.Fatalf("WilliamsR[%d] = %v, want %v", i, wr[i], wantR)
+				}
+				if badH := math.IsNaN(mx[i]); badH && !math.IsNaN(hi) && !bad {
+					t.Fatalf("max[%d] NaN, want %v", i, hi)
+				}
+				if !math.IsNaN(mx[i]) && mx[i] != hi {
+					t.Fatalf("max[%d] = %v, want %v", i, mx[i], hi)
+				}
+				if !math.IsNaN(mn[i]) && mn[i] != lo {
+					t.Fatalf("min[%d] = %v, want %v", i, mn[i], lo)
 				}
 			}
 		})

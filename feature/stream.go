@@ -130,13 +130,13 @@ func (l lag) ago(k int) float64 { return l.w.ago(k) }
 // ema is TA-Lib's EMA: seeded with the mean of the first n known values,
 // then v += (x-v)*2/(n+1). Unknown inputs are skipped.
 type ema struct {
-	n    int
-	k, v float64
-	sum  float64
-	cnt  int
+	n        int
+	k, k1, v float64
+	sum      float64
+	cnt      int
 }
 
-func newEMA(n int) *ema { return &ema{n: n, k: 2 / float64(n+1)} }
+func newEMA(n int) *ema { k := 2 / float64(n+1); return &ema{n: n, k: k, k1: 1 - k} }
 
 func (e *ema) push(x float64) float64 {
 	if !fin(x) {
@@ -151,12 +151,12 @@ func (e *ema) push(x float64) float64 {
 		e.v = e.sum / float64(e.n)
 		return e.v
 	}
-	e.v = (x-e.v)*e.k + e.v
+	e.v = e.v*e.k1 + x*e.k
 	return e.v
 }
 
 // wilder is Wilder's smoothing: seeded with the mean of the first n known
-// values, then v = (v*(n-1)+x)/n. Unknown inputs are skipped.
+// values, then v = v*(n-1)/n + x/n. Unknown inputs are skipped.
 type wilder struct {
 	n   int
 	v   float64
@@ -176,7 +176,7 @@ func (w *wilder) push(x float64) float64 {
 		w.v /= float64(w.n)
 		return w.v
 	}
-	w.v = (w.v*float64(w.n-1) + x) / float64(w.n)
+	w.v = w.v*(float64(w.n-1)/float64(w.n)) + x*(1/float64(w.n))
 	return w.v
 }
 
@@ -258,7 +258,7 @@ func (m *mono) age() float64 {
 
 // dmState is the directional-movement state shared by ADX, +DI and -DI,
 // following TA-Lib: sums over the first n-1 bars, then Wilder updates
-// prev = prev - prev/n + x; ADX is the mean of the first n DX values,
+// prev = prev*(n-1)/n + x; ADX is the mean of the first n DX values,
 // then Wilder-smoothed.
 type dmState struct {
 	n                   int
@@ -298,13 +298,15 @@ func (d *dmState) push(h, l, c float64) (float64, float64, float64) {
 		d.tr += tr
 		return nan, nan, nan
 	}
-	d.pDM = d.pDM - d.pDM/n + p
-	d.mDM = d.mDM - d.mDM/n + m
-	d.tr = d.tr - d.tr/n + tr
+	a := (n - 1) / n
+	d.pDM = d.pDM*a + p
+	d.mDM = d.mDM*a + m
+	d.tr = d.tr*a + tr
 	pdi, mdi, dx := nan, nan, nan
 	if d.tr != 0 {
-		pdi = 100 * d.pDM / d.tr
-		mdi = 100 * d.mDM / d.tr
+		inv := 100 / d.tr
+		pdi = d.pDM * inv
+		mdi = d.mDM * inv
 		if s := pdi + mdi; s != 0 {
 			dx = 100 * math.Abs(mdi-pdi) / s
 		}
@@ -321,7 +323,7 @@ func (d *dmState) push(h, l, c float64) (float64, float64, float64) {
 		}
 	} else {
 		if fin(dx) {
-			d.adx = (d.adx*(n-1) + dx) / n
+			d.adx = d.adx*a + dx/n
 		}
 		adx = d.adx
 	}
@@ -371,16 +373,12 @@ func (r *rsiState) push(x float64) float64 {
 		}
 		r.gain /= n
 		r.loss /= n
+	} else if d < 0 {
+		r.gain *= (n - 1) / n
+		r.loss = r.loss*((n-1)/n) - d*(1/n)
 	} else {
-		r.gain *= n - 1
-		r.loss *= n - 1
-		if d < 0 {
-			r.loss -= d
-		} else {
-			r.gain += d
-		}
-		r.gain /= n
-		r.loss /= n
+		r.gain = r.gain*((n-1)/n) + d*(1/n)
+		r.loss *= (n - 1) / n
 	}
 	return div(100*r.gain, r.gain+r.loss)
 }
