@@ -96,6 +96,38 @@ func FitCalibrator(method string, P [][]float64, y []int, w []float64) (*Calibra
 	return cal, nil
 }
 
+// Check returns an EINVALID *regime.Error unless c (possibly nil) is a
+// well-formed calibrator for the given number of classes; loaders call it
+// so that Apply cannot fail on a corrupted file.
+func (c *Calibrator) Check(classes int) error {
+	if c == nil {
+		return nil
+	}
+	want := 1
+	if classes > 2 {
+		want = classes
+	}
+	bad := regime.Errorf(regime.EINVALID, "calibration: malformed %q calibrator for %d classes", c.Method, classes)
+	switch c.Method {
+	case CalibPlatt:
+		if len(c.Platt) != want || len(c.Iso) != 0 {
+			return bad
+		}
+	case CalibIsotonic:
+		if len(c.Iso) != want || len(c.Platt) != 0 {
+			return bad
+		}
+		for _, iso := range c.Iso {
+			if len(iso.X) != len(iso.Y) || !sort.Float64sAreSorted(iso.X) {
+				return bad
+			}
+		}
+	default:
+		return bad
+	}
+	return nil
+}
+
 // Apply returns the calibrated version of the class probabilities p. A nil
 // Calibrator returns p unchanged.
 func (c *Calibrator) Apply(p []float64) []float64 {

@@ -341,6 +341,9 @@ func Load(r io.Reader) (*Model, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	if err := p.Calib.Check(p.Classes); err != nil {
+		return nil, err
+	}
 	return &Model{cfg: cfg, features: meta.Features, window: regime.DateRange{From: meta.From, To: meta.To}, p: &p}, nil
 }
 

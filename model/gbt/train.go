@@ -189,6 +189,11 @@ func (gr *grower) subtract(parent, child *hist) {
 
 func (gr *grower) score(g, h float64) float64 { return g * g / (h + gr.cfg.L2) }
 
+// splitChunk is the number of features scanned by one task of findSplit.
+// It is a constant, not derived from the number of CPUs, so that the
+// reduction order (and hence near-tie resolution) is the same everywhere.
+const splitChunk = 8
+
 // findSplit sets l.best to the split with the largest gain (gain 0 when no
 // split satisfies the constraints). Ties go to the lower feature, then the
 // lower bin, then missing-right.
@@ -198,9 +203,33 @@ func (gr *grower) findSplit(l *leaf) {
 	if n < 2*gr.cfg.MinLeaf || (gr.cfg.MaxDepth > 0 && l.depth >= gr.cfg.MaxDepth) {
 		return
 	}
+	chunks := (len(gr.feats) + splitChunk - 1) / splitChunk
+	best := make([]split, chunks)
+	scan := func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			best[c] = gr.scanFeatures(l, gr.feats[c*splitChunk:min((c+1)*splitChunk, len(gr.feats))])
+		}
+	}
+	if chunks > 1 && n >= 1024 {
+		parallel(chunks, scan)
+	} else {
+		scan(0, chunks)
+	}
+	for _, b := range best {
+		if b.gain > l.best.gain {
+			l.best = b
+		}
+	}
+}
+
+// scanFeatures returns the best split of l over feats.
+func (gr *grower) scanFeatures(l *leaf, feats []int) split {
+	var best split
+	n := l.end - l.start
 	parent := gr.score(l.g, l.h)
 	minLeaf, minH := gr.cfg.MinLeaf, gr.cfg.MinHessian
-	for _, f := range gr.feats {
+	lam := gr.cfg.L2
+	for _, f := range feats {
 		nb := len(gr.data.edges[f])
 		off := f * histWidth
 		hg, hh, hn := l.hist.g[off:off+histWidth], l.hist.h[off:off+histWidth], l.hist.n[off:off+histWidth]
@@ -229,17 +258,22 @@ func (gr *grower) findSplit(l *leaf) {
 				if c < minLeaf || n-c < minLeaf || h < minH || l.h-h < minH {
 					continue
 				}
-				gain := gr.score(g, h) + gr.score(l.g-g, l.h-h) - parent
-				if gain > l.best.gain+1e-12*math.Abs(parent) {
+				gr2, hr := l.g-g, l.h-h
+				gain := g*g/(h+lam) + gr2*gr2/(hr+lam) - parent
+				if gain > best.gain {
 					ml := dir == 1
 					if mn == 0 {
 						ml = c >= n-c // no missing seen: the larger child takes them
 					}
-					l.best = split{gain: gain, feature: f, bin: b, missingLeft: ml, gl: g, hl: h, nl: c}
+					best = split{gain: gain, feature: f, bin: b, missingLeft: ml, gl: g, hl: h, nl: c}
 				}
 			}
 		}
 	}
+	if best.gain <= 1e-12*math.Abs(parent) {
+		return split{}
+	}
+	return best
 }
 
 // tree grows one tree on the sampled rows with the current g and h and

@@ -308,5 +308,21 @@ func Load(r io.Reader) (*Model, error) {
 			return nil, regime.Errorf(regime.EINVALID, "logistic: inconsistent saved parameters")
 		}
 	}
+	for i, j := range p.Imputer.Indicator {
+		if j < 0 || j >= len(p.Imputer.Median) || (i > 0 && j <= p.Imputer.Indicator[i-1]) {
+			return nil, regime.Errorf(regime.EINVALID, "logistic: inconsistent saved parameters: indicator column %d", j)
+		}
+	}
+	if want := 1; p.Classes > 2 {
+		want = p.Classes
+		if len(p.Coef) != want {
+			return nil, regime.Errorf(regime.EINVALID, "logistic: inconsistent saved parameters: %d logits for %d classes", len(p.Coef), p.Classes)
+		}
+	} else if p.Classes != 2 || len(p.Coef) != want {
+		return nil, regime.Errorf(regime.EINVALID, "logistic: inconsistent saved parameters: %d logits for %d classes", len(p.Coef), p.Classes)
+	}
+	if err := p.Calib.Check(p.Classes); err != nil {
+		return nil, err
+	}
 	return &Model{cfg: cfg, features: meta.Features, window: regime.DateRange{From: meta.From, To: meta.To}, p: &p}, nil
 }
