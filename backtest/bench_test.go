@@ -130,3 +130,45 @@ func BenchmarkSweep1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkOrderMarginal measures the marginal cost of a simulated order:
+// the same daily-rebalanced fixed universe run twice, with no drift band
+// (every constituent trades every day) and with a band so wide that only
+// entries and exits trade; the CPU time difference over the trade count
+// difference is the cost of an order (sizing, costs, cash and holdings
+// update, the log line and its share of the returned log).
+func BenchmarkOrderMarginal(b *testing.B) {
+	m, sig := tenYears()
+	cfg := backtest.DefaultConfig()
+	cfg.RebalanceDays = 1
+	cfg.DriftBand = 0
+	cfg.Weights.Scheme = index.EqualWeight
+	for _, id := range m.Assets {
+		if m.Kinds[id].Investable() {
+			cfg.Fixed = append(cfg.Fixed, id)
+		}
+	}
+	wide := cfg
+	wide.DriftBand = 1e9
+	var cpuA, cpuB int64
+	var nA, nB int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c0 := cpuNanos()
+		ra, err := backtest.Run(cfg, m, sig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c1 := cpuNanos()
+		rb, err := backtest.Run(wide, m, sig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c2 := cpuNanos()
+		cpuA += c1 - c0
+		cpuB += c2 - c1
+		nA, nB = len(ra.Trades), len(rb.Trades)
+	}
+	b.ReportMetric(float64(cpuA-cpuB)/float64(b.N)/float64(nA-nB), "cpu-ns/order")
+	b.ReportMetric(float64(nA-nB), "orders")
+}

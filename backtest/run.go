@@ -109,6 +109,18 @@ type Decision struct {
 	// Unpriced counts those skipped candidates (0 for depeg-only decisions
 	// and fixed universes).
 	Unpriced int
+	// Targets are the target weights of NAV with weight > 0, in asset
+	// column order, and Cash the target share left in US dollars (the
+	// stable sleeve when no stablecoin is pegged); for full decisions they
+	// sum to 1. Nil for depeg-only decisions.
+	Targets []Weight
+	Cash    float64
+}
+
+// Weight is one asset's share of the index.
+type Weight struct {
+	Asset  string
+	Weight float64
 }
 
 // Result is the outcome of Run. Daily series are aligned with Dates.
@@ -308,6 +320,12 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 		old := pending
 		if trig == ReasonDepeg {
 			pending = s.decideStable(t, nav)
+			for _, o := range old { // keep risky orders still waiting for a close
+				if !s.isStab[o.asset] {
+					pending = append(pending, o)
+				}
+			}
+			slices.SortFunc(pending, func(x, y order) int { return x.asset - y.asset })
 			d.Exposure = curExp
 		} else {
 			pending = s.decide(t, exp, trig, &d)
@@ -515,10 +533,27 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		pegged[j] = s.pegged(t, j)
 	}
 	sw := index.StableWeights(pegged)
+	d.Cash = 1 - exp
 	for j, a := range s.stable {
 		if sw[j] > 0 {
 			inTgt[a] = true
 			target[a] += (1 - exp) * sw[j]
+			d.Cash = 0
+		}
+	}
+	if len(members) == 0 {
+		d.Cash += exp // no eligible constituent: the risky share waits in cash
+	}
+	n := 0
+	for a := range target {
+		if target[a] > 0 {
+			n++
+		}
+	}
+	d.Targets = make([]Weight, 0, n)
+	for a, w := range target {
+		if w > 0 {
+			d.Targets = append(d.Targets, Weight{Asset: m.Assets[a], Weight: w})
 		}
 	}
 	out := s.next[:0]
