@@ -1089,8 +1089,19 @@ func testSeries(t *testing.T, open func(t *testing.T) regime.Store) {
 func testHash(t *testing.T, open func(t *testing.T) regime.Store) {
 	ctx := context.Background()
 	s := open(t)
+	t.Run("empty store: documented encoding", func(t *testing.T) {
+		if got, want := stats(t, s).Hash, contentHash(nil, nil, nil, nil, nil); got != want {
+			t.Errorf("empty store hash = %s, want %s", got, want)
+		}
+	})
 	load(t, s)
 	base := stats(t, s)
+	t.Run("documented encoding", func(t *testing.T) {
+		want := contentHash(fixtureAssets(), normalized(fixtureBars()), fixtureObservations(), fixtureConstituents(), fixtureCandles())
+		if base.Hash != want {
+			t.Errorf("Stats hash = %s, want %s (the documented encoding of the fixtures)", base.Hash, want)
+		}
+	})
 	bar0, obs0, con0, can0, asset0 := fixtureBars()[0], fixtureObservations()[0], fixtureConstituents()[0], fixtureCandles()[0], fixtureAssets()[0]
 	tests := []struct {
 		name   string
