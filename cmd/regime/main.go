@@ -45,6 +45,7 @@ type cli struct {
 	Universe universeCmd `cmd:"" help:"Print the top-N universe by market cap as known on a date."`
 	Series   seriesCmd   `cmd:"" help:"List stored observation series (on-chain, sentiment, macro)."`
 	Obs      obsCmd      `cmd:"" help:"Print one observation series."`
+	Factors  factorsCmd  `cmd:"" help:"List the factor registry or export factor values for an asset or the market."`
 	Stats    statsCmd    `cmd:"" help:"Summarise the store: row counts, coverage and a content hash."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
