@@ -112,3 +112,26 @@ func BenchmarkStats(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100000), "ns/row")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*100000), "cpu-ns/row")
 }
+
+// BenchmarkSourceBars measures reading 4,000 raw bars of one source.
+func BenchmarkSourceBars(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	if err := s.UpsertAssets(ctx, testAssets(10)); err != nil {
+		b.Fatal(err)
+	}
+	for _, a := range testAssets(10) {
+		if err := s.UpsertBars(ctx, testBars(a.ID, regime.SourceCoinGecko, 4000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		bars, err := s.SourceBars(ctx, "a0005", regime.SourceCoinGecko, regime.DateRange{})
+		if err != nil || len(bars) != 4000 {
+			b.Fatalf("SourceBars: %d bars, %v", len(bars), err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}

@@ -375,3 +375,44 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("LookupAsset after migration = %q, %v", a.ID, err)
 	}
 }
+
+// TestConcurrentOpen opens one new file from several goroutines at once,
+// as several processes starting together would: every Open succeeds and
+// the migrations run once.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "regime.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	stores := make(chan *sqlite.Store, 6)
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			stores <- s
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(stores)
+	for err := range errs {
+		t.Error(err)
+	}
+	for s := range stores {
+		if err := s.Ping(context.Background()); err != nil {
+			t.Error(err)
+		}
+		s.Close()
+	}
+	var n int
+	if err := rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM schema_version`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != sqlite.SchemaVersion() {
+		t.Errorf("schema_version has %d rows, want %d", n, sqlite.SchemaVersion())
+	}
+}
