@@ -116,6 +116,9 @@ const (
 // DefaultStart is the default first day, 2015-01-01.
 const DefaultStart regime.Date = 16436
 
+// lastDay is 9999-12-31, the last day a YYYY-MM-DD date can name.
+const lastDay regime.Date = 2932896
+
 // Validate returns an EINVALID *regime.Error naming the first field out
 // of range, or nil.
 func (c Config) Validate() error {
@@ -129,6 +132,8 @@ func (c Config) Validate() error {
 		return bad("Days must be 1..100000 (0 means %d), got %d", DefaultDays, c.Days)
 	case c.Start < 0:
 		return bad("Start must be on or after 1970-01-02 (zero means %s), got %s", DefaultStart, c.Start)
+	case int64(c.WithDefaults().Start)+int64(c.WithDefaults().Days)-1 > int64(lastDay):
+		return bad("Start + Days must end by 9999-12-31, got start %s and %d days", c.WithDefaults().Start, c.WithDefaults().Days)
 	case c.Stablecoins < -1 || c.Stablecoins > 20:
 		return bad("Stablecoins must be -1 (none) or 1..20 (0 means %d), got %d", DefaultStablecoins, c.Stablecoins)
 	case c.TopN < 0 || c.TopN > 100000:

@@ -240,7 +240,7 @@ func newGenerator(c Config) *generator {
 		s := &g.stables[k]
 		a := names.stable()
 		s.id, s.rng = a.ID, newRand(c.Seed, streamStable, k)
-		s.list = int(float64(k) * float64(c.Days) * 0.12)
+		s.list = int(float64(k) / float64(c.Stablecoins) * 0.5 * float64(c.Days)) // spread over the first half
 		s.supply = 5e8 * math.Pow(0.4, float64(k))
 		s.depegDay = -1
 		g.assets = append(g.assets, a)

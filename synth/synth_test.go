@@ -29,6 +29,8 @@ func TestValidate(t *testing.T) {
 		{"tokens too many", synth.Config{Tokens: 100001}, "Tokens must be 1..100000"},
 		{"days", synth.Config{Days: 100001}, "Days must be 1..100000"},
 		{"start", synth.Config{Start: -1}, "Start must be"},
+		{"too late", synth.Config{Start: regime.MustDate("9999-01-01")}, "Start + Days must end by 9999-12-31"},
+		{"just in time", synth.Config{Start: regime.MustDate("9999-12-31"), Days: 1}, ""},
 		{"stablecoins", synth.Config{Stablecoins: 21}, "Stablecoins must be"},
 		{"stablecoins -2", synth.Config{Stablecoins: -2}, "Stablecoins must be"},
 		{"topn", synth.Config{TopN: -3}, "TopN must be"},
