@@ -12,7 +12,12 @@ import (
 
 // txWriter implements regime.Writer inside one transaction. Every call
 // validates all of its records, including that their assets exist, before
-// writing any, so a rejected call writes nothing.
+// writing any, so a rejected call writes nothing. A database failure
+// midway (disk full, I/O error) can leave part of a call in the
+// transaction: Store's own methods then roll back, and inside Update fn
+// must return the error. Savepoints per call would cover that case too,
+// but they cost two thirds of the import time (their page journal is
+// rewritten for every call).
 type txWriter struct {
 	tx *sql.Tx
 }
@@ -49,17 +54,6 @@ func knownAt(date, known regime.Date) regime.Date {
 		return date
 	}
 	return known
-}
-
-// run executes fn, wrapping nothing today: every method validates all of
-// its records before its first write, so a rejected call writes nothing
-// even inside Update. A database failure midway (disk full, I/O error)
-// can leave part of a call in the transaction; Store's own methods roll
-// it back, and inside Update fn must return the error, as it does by
-// habit. Savepoints would cover that case too but cost two thirds of the
-// import time (their page journal is rewritten for every call).
-func (w *txWriter) run(ctx context.Context, op string, fn func() error) error {
-	return fn()
 }
 
 // batchRows is how many rows one multi-row INSERT carries: fewer calls
@@ -196,24 +190,22 @@ func (w *txWriter) UpsertAssets(ctx context.Context, assets []regime.Asset) erro
 		}
 	}
 	const op = "upsert assets"
-	return w.run(ctx, op, func() error {
-		if err := w.execAll(ctx, op, upsertAsset, len(assets), func(i int, dst []any) []any {
-			a := assets[i]
-			return append(dst, a.ID, a.Symbol, a.Name, string(a.Kind))
-		}); err != nil {
-			return err
+	if err := w.execAll(ctx, op, upsertAsset, len(assets), func(i int, dst []any) []any {
+		a := assets[i]
+		return append(dst, a.ID, a.Symbol, a.Name, string(a.Kind))
+	}); err != nil {
+		return err
+	}
+	type ref struct{ i, j int }
+	var refs []ref
+	for i, a := range assets {
+		for j := range a.Aliases {
+			refs = append(refs, ref{i, j})
 		}
-		type ref struct{ i, j int }
-		var refs []ref
-		for i, a := range assets {
-			for j := range a.Aliases {
-				refs = append(refs, ref{i, j})
-			}
-		}
-		return w.execAll(ctx, op, upsertAlias, len(refs), func(k int, dst []any) []any {
-			id, al := assets[refs[k].i].ID, assets[refs[k].i].Aliases[refs[k].j]
-			return append(dst, id, al.Source, al.SourceID, al.Symbol, al.Name, int64(al.From), int64(al.To))
-		})
+	}
+	return w.execAll(ctx, op, upsertAlias, len(refs), func(k int, dst []any) []any {
+		id, al := assets[refs[k].i].ID, assets[refs[k].i].Aliases[refs[k].j]
+		return append(dst, id, al.Source, al.SourceID, al.Symbol, al.Name, int64(al.From), int64(al.To))
 	})
 }
 
@@ -245,19 +237,17 @@ func (w *txWriter) UpsertBars(ctx context.Context, bars []regime.Bar) error {
 		}
 	}
 	const op = "upsert bars"
-	return w.run(ctx, op, func() error {
-		if err := w.checkAssets(ctx, op, "bar", len(bars), func(i int) string { return bars[i].AssetID }); err != nil {
-			return err
+	if err := w.checkAssets(ctx, op, "bar", len(bars), func(i int) string { return bars[i].AssetID }); err != nil {
+		return err
+	}
+	return w.execAll(ctx, op, upsertBar, len(bars), func(i int, dst []any) []any {
+		b := bars[i]
+		est := 0
+		if b.CapEstimated {
+			est = 1
 		}
-		return w.execAll(ctx, op, upsertBar, len(bars), func(i int, dst []any) []any {
-			b := bars[i]
-			est := 0
-			if b.CapEstimated {
-				est = 1
-			}
-			return append(dst, b.AssetID, b.Source, int64(b.Date), null(b.Open), null(b.High), null(b.Low), null(b.Close),
-				null(b.VolumeUSD), null(b.MarketCapUSD), null(b.Supply), est, int64(knownAt(b.Date, b.KnownAt)))
-		})
+		return append(dst, b.AssetID, b.Source, int64(b.Date), null(b.Open), null(b.High), null(b.Low), null(b.Close),
+			null(b.VolumeUSD), null(b.MarketCapUSD), null(b.Supply), est, int64(knownAt(b.Date, b.KnownAt)))
 	})
 }
 
@@ -280,11 +270,9 @@ func (w *txWriter) UpsertObservations(ctx context.Context, obs []regime.Observat
 		}
 	}
 	const op = "upsert observations"
-	return w.run(ctx, op, func() error {
-		return w.execAll(ctx, op, upsertObservation, len(obs), func(i int, dst []any) []any {
-			o := obs[i]
-			return append(dst, o.Series, int64(o.Date), null(o.Value), o.Source, int64(knownAt(o.Date, o.KnownAt)))
-		})
+	return w.execAll(ctx, op, upsertObservation, len(obs), func(i int, dst []any) []any {
+		o := obs[i]
+		return append(dst, o.Series, int64(o.Date), null(o.Value), o.Source, int64(knownAt(o.Date, o.KnownAt)))
 	})
 }
 
@@ -314,15 +302,13 @@ func (w *txWriter) UpsertConstituents(ctx context.Context, cs []regime.Constitue
 		}
 	}
 	const op = "upsert constituents"
-	return w.run(ctx, op, func() error {
-		if err := w.checkAssets(ctx, op, "constituent", len(cs), func(i int) string { return cs[i].AssetID }); err != nil {
-			return err
-		}
-		return w.execAll(ctx, op, upsertConstituent, len(cs), func(i int, dst []any) []any {
-			c := cs[i]
-			return append(dst, c.Source, int64(c.Date), c.AssetID, int64(c.Rank),
-				null(c.MarketCapUSD), null(c.PriceUSD), null(c.Supply), null(c.VolumeUSD))
-		})
+	if err := w.checkAssets(ctx, op, "constituent", len(cs), func(i int) string { return cs[i].AssetID }); err != nil {
+		return err
+	}
+	return w.execAll(ctx, op, upsertConstituent, len(cs), func(i int, dst []any) []any {
+		c := cs[i]
+		return append(dst, c.Source, int64(c.Date), c.AssetID, int64(c.Rank),
+			null(c.MarketCapUSD), null(c.PriceUSD), null(c.Supply), null(c.VolumeUSD))
 	})
 }
 
@@ -350,14 +336,12 @@ func (w *txWriter) UpsertCandles(ctx context.Context, cs []regime.Candle) error 
 		}
 	}
 	const op = "upsert candles"
-	return w.run(ctx, op, func() error {
-		if err := w.checkAssets(ctx, op, "candle", len(cs), func(i int) string { return cs[i].AssetID }); err != nil {
-			return err
-		}
-		return w.execAll(ctx, op, upsertCandle, len(cs), func(i int, dst []any) []any {
-			c := cs[i]
-			return append(dst, c.AssetID, c.Source, c.Time, null(c.Open), null(c.High), null(c.Low), null(c.Close),
-				null(c.VolumeBase), null(c.VolumeQuote), null(c.Trades))
-		})
+	if err := w.checkAssets(ctx, op, "candle", len(cs), func(i int) string { return cs[i].AssetID }); err != nil {
+		return err
+	}
+	return w.execAll(ctx, op, upsertCandle, len(cs), func(i int, dst []any) []any {
+		c := cs[i]
+		return append(dst, c.AssetID, c.Source, c.Time, null(c.Open), null(c.High), null(c.Low), null(c.Close),
+			null(c.VolumeBase), null(c.VolumeQuote), null(c.Trades))
 	})
 }
