@@ -2,6 +2,7 @@ package backtest_test
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"io"
 	"math"
@@ -267,4 +268,15 @@ func TestRealData(t *testing.T) {
 	}
 	t.Logf("missing-price share range: %.1f%% .. %.1f%%; on average %.1f of the top-100 investable coins had no daily price and the index held %.1f constituents",
 		100*lo, 100*hi, unpriced/float64(len(ds)), members/float64(len(ds)))
+
+	grid := backtest.Grid([]index.Exposure{{0, 0.25, 0.5, 1, 1}, {0, 0, 0.5, 1, 1}, {0, 0, 0, 1, 1}},
+		[]int{10, 30, 100}, []index.Scheme{index.CapWeighted, index.SqrtCap, index.EqualWeight}, []int{7, 30})
+	sw, err := backtest.Sweep(context.Background(), cfg, m, sig, grid, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sweep on the five-level signal\n%s", sw.Table(8))
+	if !(sw.PBO >= 0 && sw.PBO <= 1) || !(sw.DeflatedSharpe >= 0 && sw.DeflatedSharpe <= 1) {
+		t.Errorf("overfitting statistics: DSR %v, PBO %v", sw.DeflatedSharpe, sw.PBO)
+	}
 }

@@ -1,10 +1,13 @@
 package backtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/regime-engine/regime"
@@ -177,4 +180,33 @@ func Sweep(ctx context.Context, base Config, m *Market, signal []index.Level, gr
 		res.PBO = PBO(rets, res.PBOBlocks)
 	}
 	return res, nil
+}
+
+// Table formats the top trials by Sharpe ratio (at most top, best first,
+// ties by grid order) with the overfitting statistics of the best one.
+func (r *SweepResult) Table(top int) string {
+	idx := make([]int, len(r.Trials))
+	for i := range idx {
+		idx[i] = i
+	}
+	sharpe := func(i int) float64 {
+		s := r.Trials[i].Metrics.Sharpe
+		if math.IsNaN(s) {
+			return math.Inf(-1)
+		}
+		return s
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(sharpe(b), sharpe(a)) })
+	if top > len(idx) {
+		top = len(idx)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%5s %7s %8s %8s %7s  %s\n", "trial", "Sharpe", "CAGR", "max DD", "trades", "parameters")
+	for _, i := range idx[:top] {
+		m := r.Trials[i].Metrics
+		fmt.Fprintf(&b, "%5d %7.2f %7.1f%% %7.1f%% %7d  %s\n", i, m.Sharpe, 100*m.CAGR, 100*m.MaxDrawdown, m.Trades, r.Trials[i].Params)
+	}
+	fmt.Fprintf(&b, "%d trials; best trial: deflated Sharpe ratio %.3f, probability of backtest overfitting %.3f (CSCV, %d blocks)\n",
+		len(r.Trials), r.DeflatedSharpe, r.PBO, r.PBOBlocks)
+	return b.String()
 }

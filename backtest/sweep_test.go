@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/regime-engine/regime"
@@ -50,7 +51,11 @@ func TestSweep(t *testing.T) {
 	if !(par.DeflatedSharpe >= 0 && par.DeflatedSharpe <= 1) || !(par.PBO >= 0 && par.PBO <= 1) {
 		t.Fatalf("DSR %v, PBO %v: want probabilities", par.DeflatedSharpe, par.PBO)
 	}
-	t.Logf("best %s: Sharpe %.2f, DSR %.3f, PBO %.3f", grid[par.Best], par.Trials[par.Best].Metrics.Sharpe, par.DeflatedSharpe, par.PBO)
+	tab := par.Table(5)
+	if !strings.Contains(tab, fmt.Sprintf("%5d", par.Best)) || !strings.Contains(tab, "deflated Sharpe") {
+		t.Errorf("table does not show the best trial:\n%s", tab)
+	}
+	t.Logf("\n%s", tab)
 }
 
 func TestSweepCancel(t *testing.T) {
