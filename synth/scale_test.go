@@ -1,10 +1,12 @@
 package synth_test
 
 import (
+	"context"
 	"os"
 	"strconv"
 	"testing"
 
+	"github.com/regime-engine/regime/sqlite"
 	"github.com/regime-engine/regime/synth"
 )
 
@@ -44,4 +46,32 @@ func envInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return v
+}
+
+// TestScaleStore generates a market into a SQLite store when
+// SYNTH_SCALE_DB names a (new) database file:
+//
+//	SYNTH_SCALE_DB=/tmp/synth.db SYNTH_SCALE_TOKENS=300 /usr/bin/time -v /tmp/synth.test -test.run TestScaleStore -test.v
+func TestScaleStore(t *testing.T) {
+	path := os.Getenv("SYNTH_SCALE_DB")
+	if path == "" {
+		t.Skip("set SYNTH_SCALE_DB (and SYNTH_SCALE_TOKENS, SYNTH_SCALE_DAYS, SYNTH_SCALE_BATCH) to run")
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := synth.Config{Seed: 1, Tokens: envInt(t, "SYNTH_SCALE_TOKENS", 300), Days: envInt(t, "SYNTH_SCALE_DAYS", 3650)}
+	sink := synth.NewStoreSink(ctx, st)
+	sink.Batch = envInt(t, "SYNTH_SCALE_BATCH", sink.Batch)
+	if err := synth.Generate(cfg, sink); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tables: %v", stats.Tables)
 }
