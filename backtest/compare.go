@@ -58,9 +58,11 @@ type Comparison struct {
 }
 
 // Compare runs, on the same market and rules, the index driven by signal
-// and the three benchmarks: the same index always invested (no signal),
-// bitcoin buy-and-hold (cfg.BTC, fees included) and the same index
-// switched by bitcoin's close > SMA(cfg.SMA). It returns an EINVALID
+// and the three benchmarks: the same index always fully invested (no
+// signal, exposure 100% whatever the mapping), bitcoin buy-and-hold
+// (cfg.BTC, fully invested, fees included) and the same index switched by
+// bitcoin's close > SMA(cfg.SMA) (strong bullish above, strong bearish at
+// or below, through cfg.Exposure). It returns an EINVALID
 // error when a run fails or the market has no cfg.BTC column.
 func Compare(cfg Config, m *Market, signal []index.Level) (*Comparison, error) {
 	if err := m.Validate(); err != nil {
@@ -70,7 +72,10 @@ func Compare(cfg Config, m *Market, signal []index.Level) (*Comparison, error) {
 	if b < 0 {
 		return nil, regime.Errorf(regime.EINVALID, "market has no %q column for the bitcoin benchmarks", cfg.BTC)
 	}
-	btc := cfg
+	full := index.Exposure{1, 1, 1, 1, 1}
+	hold := cfg
+	hold.Exposure = full
+	btc := hold
 	btc.Fixed = []string{cfg.BTC}
 	runs := []struct {
 		name string
@@ -78,7 +83,7 @@ func Compare(cfg Config, m *Market, signal []index.Level) (*Comparison, error) {
 		sig  []index.Level
 	}{
 		{RunRegime, cfg, signal},
-		{RunBuyAndHold, cfg, nil},
+		{RunBuyAndHold, hold, nil},
 		{RunBTC, btc, nil},
 		{fmt.Sprintf("%s%d", RunSMA, cfg.SMA), cfg, SMASignal(m.Column(b), cfg.SMA)},
 	}

@@ -25,7 +25,8 @@ type Market struct {
 	// may name assets absent from Assets (they have no daily price).
 	Snapshots []Snapshot
 
-	index map[string]int
+	index     map[string]int
+	validated bool
 }
 
 // Snapshot is a point-in-time universe: the ranked constituents of one
@@ -106,9 +107,12 @@ func (m *Market) Column(a int) []float64 {
 	return out
 }
 
-// Validate checks the shapes and orderings and builds the asset index.
-// Run calls it; call it once before sharing a Market between goroutines.
+// Validate checks the shapes, orderings and prices and builds the asset
+// index. Run calls it unless it already succeeded; call it once before
+// sharing a Market between goroutines, and again after changing the
+// Market.
 func (m *Market) Validate() error {
+	m.validated = false
 	nA := len(m.Assets)
 	n := len(m.Dates) * nA
 	if len(m.Dates) == 0 || nA == 0 {
@@ -148,6 +152,7 @@ func (m *Market) Validate() error {
 			return regime.Errorf(regime.EINVALID, "market: a close is %v: want a positive price or NaN", c)
 		}
 	}
+	m.validated = true
 	return nil
 }
 

@@ -204,8 +204,10 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := m.Validate(); err != nil {
-		return nil, err
+	if !m.validated {
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if signal != nil && len(signal) != len(m.Dates) {
 		return nil, regime.Errorf(regime.EINVALID, "signal has %d days, market has %d", len(signal), len(m.Dates))
