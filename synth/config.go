@@ -64,7 +64,10 @@
 // the factors and the names draw from separate PCG streams of math/rand/v2
 // seeded from Seed, and nothing depends on map iteration order, so the same
 // Config produces byte-identical output (on the same CPU architecture; a
-// platform that fuses multiply-adds may round differently). Memory is
+// platform that fuses multiply-adds may round differently). Markets nest:
+// token i trades identically in every market with the same Seed, Days,
+// Start, OnchainTokens and regime durations that has more than i tokens,
+// so a 5,000-token market contains the 300-token one. Memory is
 // bounded by the number of tokens, not days × tokens: Generate streams one
 // day at a time.
 package synth

@@ -251,11 +251,11 @@ func newGenerator(c Config) *generator {
 			if g.path[t] != Bear || g.path[t-1] == Bear || t < s.list+60 {
 				continue
 			}
-			n := 0
-			for t+n < c.Days && g.path[t+n] == Bear {
-				n++
+			spell := 0
+			for t+spell < c.Days && g.path[t+spell] == Bear {
+				spell++
 			}
-			if n >= 40 {
+			if spell >= 40 {
 				s.depegDay = t + 15
 				break
 			}

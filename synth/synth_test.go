@@ -244,3 +244,38 @@ func TestRecords(t *testing.T) {
 		t.Errorf("%d extra series, want 12", n)
 	}
 }
+
+// A larger market contains the smaller one: the first tokens trade the
+// same whatever the number of tokens.
+func TestMarketsNest(t *testing.T) {
+	small, large := newCapture(true), newCapture(true)
+	if err := synth.Generate(synth.Config{Seed: 4, Tokens: 15, Days: 500}, small); err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Generate(synth.Config{Seed: 4, Tokens: 60, Days: 500}, large); err != nil {
+		t.Fatal(err)
+	}
+	inSmall := map[string]bool{}
+	for _, a := range small.assets[:15] {
+		inSmall[a.ID] = true
+	}
+	var want, got []regime.Bar
+	for _, b := range small.bars {
+		if inSmall[b.AssetID] {
+			want = append(want, b)
+		}
+	}
+	for _, b := range large.bars {
+		if inSmall[b.AssetID] {
+			got = append(got, b)
+		}
+	}
+	if len(want) == 0 || len(got) != len(want) {
+		t.Fatalf("%d bars of the first 15 tokens in the large market, %d in the small one", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("bar %d differs: %+v vs %+v", i, got[i], want[i])
+		}
+	}
+}
