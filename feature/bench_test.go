@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -507,6 +508,7 @@ func BenchmarkBuild(b *testing.B) {
 			runtime.GC()
 			var m0 runtime.MemStats
 			runtime.ReadMemStats(&m0)
+			cpu0 := cpuTime()
 			for b.Loop() {
 				mats, err := feature.BuildPanel(ss, fs, 0)
 				if err != nil {
@@ -522,12 +524,24 @@ func BenchmarkBuild(b *testing.B) {
 			}
 			var m1 runtime.MemStats
 			runtime.ReadMemStats(&m1)
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/values, "cpu-ns/value")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/values, "ns/value")
 			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/build")
 			b.ReportMetric(float64(m1.Sys-m0.Sys+m0.HeapInuse)/matrixBytes, "peakmem/matrix")
 			b.ReportMetric(float64(len(fs)), "factors")
 		})
 	}
+}
+
+// cpuTime is the process's user+system CPU time (it includes GC and the
+// timer-stopped parts of a benchmark; on a busy machine it is a steadier
+// measure of the work than wall time).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkAppend(b *testing.B) {
@@ -562,4 +576,38 @@ func BenchmarkAppend(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/day")
+}
+
+// BenchmarkFactor times each token-level factor alone over 3,650 days
+// (ns/bar), to find the expensive ones.
+func BenchmarkFactor(b *testing.B) {
+	s := synthSeries(1, 3650, false)
+	for _, f := range feature.ByLevel(feature.LevelToken) {
+		b.Run(f.Name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				step := f.New(feature.NewTokenInput(s))
+				for i := 0; i < 3650; i++ {
+					step(i)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/3650, "cpu-ns/bar")
+		})
+	}
+}
+
+// BenchmarkBuildOne builds every token-level factor for one token over
+// 3,650 days on one goroutine (cpu-ns/value is the per-core cost).
+func BenchmarkBuildOne(b *testing.B) {
+	fs := feature.ByLevel(feature.LevelToken)
+	s := synthPanel(1, 3650)[0]
+	values := float64(3650 * len(fs))
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := feature.Build(s, fs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/values, "cpu-ns/value")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/values, "ns/value")
 }

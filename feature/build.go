@@ -140,22 +140,43 @@ func NewMarketStream(fs []Factor, m *Market) (*Stream, *Matrix, error) {
 	return st, st.history(), nil
 }
 
-// history runs every factor over all days of the input, one column at a
-// time (each factor's state stays hot in cache).
+// history runs the factors over all days of the input, day by day (so
+// shared intermediate states advance once per day), writing a block of
+// days into a row buffer and then into the column-major matrix.
 func (st *Stream) history() *Matrix {
 	n := st.in.Len()
 	m := newMatrix(st.in.dates, st.factors, st.missing)
+	nan32 := float32(math.NaN())
+	type active struct {
+		col  []float32
+		step StepFunc
+	}
+	var act []active
 	for j, step := range st.steps {
 		col := m.Data[j*n : (j+1)*n]
 		if step == nil {
-			nan32 := float32(math.NaN())
 			for i := range col {
 				col[i] = nan32
 			}
 			continue
 		}
-		for i := range col {
-			col[i] = float32(step(i))
+		act = append(act, active{col, step})
+	}
+	const block = 64
+	buf := make([]float32, block*len(act))
+	for i0 := 0; i0 < n; i0 += block {
+		i1 := min(i0+block, n)
+		for i := i0; i < i1; i++ {
+			row := buf[(i-i0)*len(act) : (i-i0+1)*len(act)]
+			for a := range act {
+				row[a] = float32(act[a].step(i))
+			}
+		}
+		for a := range act {
+			col := act[a].col
+			for i := i0; i < i1; i++ {
+				col[i] = buf[(i-i0)*len(act)+a]
+			}
 		}
 	}
 	st.n = n

@@ -32,10 +32,132 @@ func logRet(c []float64, i int) float64 {
 	return nan
 }
 
+// logRets is the shared daily log-return series of the close.
+func logRets(in *Input) *memo {
+	return memoOf(in, "logret", func() func(i int) float64 {
+		p := in.Col(InClose)
+		return func(i int) float64 { return logRet(*p, i) }
+	})
+}
+
 // logRetWin feeds a window of daily log returns and returns it.
-func logRetWin(p *[]float64, n int) (*win, func(i int)) {
+func logRetWin(in *Input, n int) (*win, func(i int)) {
 	w := newWin(n)
-	return w, func(i int) { w.push(logRet(*p, i)) }
+	lr := logRets(in)
+	return w, func(i int) { w.push(lr.at(i)) }
+}
+
+// logHL is the shared ln(high/low) series.
+func logHL(in *Input) *memo {
+	return memoOf(in, "loghl", func() func(i int) float64 {
+		h, l := in.Col(InHigh), in.Col(InLow)
+		return func(i int) float64 {
+			if r := math.Log(div((*h)[i], (*l)[i])); fin(r) {
+				return r
+			}
+			return nan
+		}
+	})
+}
+
+// smaOf is the shared SMA(close, n) series.
+func smaOf(in *Input, n int) *memo {
+	return memoOf(in, fmt.Sprintf("sma:%d", n), func() func(i int) float64 {
+		p := in.Col(InClose)
+		w := newWin(n)
+		return func(i int) float64 {
+			w.push((*p)[i])
+			return w.mean()
+		}
+	})
+}
+
+// emaOf is the shared EMA(close, n) series.
+func emaOf(in *Input, n int) *memo {
+	return memoOf(in, fmt.Sprintf("ema:%d", n), func() func(i int) float64 {
+		p := in.Col(InClose)
+		e := newEMA(n)
+		return func(i int) float64 { return e.push((*p)[i]) }
+	})
+}
+
+// dmShared is the shared ADX/DMI(14) state.
+type dmShared struct {
+	h, l, c       *[]float64
+	d             dmState
+	last          int
+	adx, pdi, mdi float64
+}
+
+func dmOf(in *Input) *dmShared {
+	return sharedState(in, "dm14", func() *dmShared {
+		return &dmShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), d: dmState{n: 14}, last: -1}
+	})
+}
+
+func (s *dmShared) at(i int) {
+	if i == s.last {
+		return
+	}
+	s.last = i
+	s.adx, s.pdi, s.mdi = s.d.push((*s.h)[i], (*s.l)[i], (*s.c)[i])
+}
+
+// macdShared is the shared MACD(12,26,9) state.
+type macdShared struct {
+	p         *[]float64
+	f, s, g   *ema
+	last      int
+	line, sig float64
+}
+
+func macdOf(in *Input) *macdShared {
+	return sharedState(in, "macd", func() *macdShared {
+		return &macdShared{p: in.Col(InClose), f: newEMA(12), s: newEMA(26), g: newEMA(9), last: -1}
+	})
+}
+
+func (m *macdShared) at(i int) {
+	if i == m.last {
+		return
+	}
+	m.last = i
+	x := (*m.p)[i]
+	m.line = m.f.push(x) - m.s.push(x)
+	m.sig = nan
+	if fin(m.line) {
+		m.sig = m.g.push(m.line)
+	}
+}
+
+// stochShared is the shared 14-day high/low channel with slow %K and %D.
+type stochShared struct {
+	h, l, c      *[]float64
+	hh, ll       *mono
+	sk, sd       *win
+	last         int
+	hi, lo, k, d float64
+}
+
+func stochOf(in *Input) *stochShared {
+	return sharedState(in, "stoch14", func() *stochShared {
+		return &stochShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), hh: newMono(14, true), ll: newMono(14, false),
+			sk: newWin(3), sd: newWin(3), last: -1}
+	})
+}
+
+func (s *stochShared) at(i int) {
+	if i == s.last {
+		return
+	}
+	s.last = i
+	s.hh.push((*s.h)[i])
+	s.ll.push((*s.l)[i])
+	s.hi, s.lo = s.hh.value(), s.ll.value()
+	s.sk.push(100 * div((*s.c)[i]-s.lo, s.hi-s.lo))
+	s.k = s.sk.mean()
+	s.sd.push(s.k)
+	s.d = s.sd.mean()
 }
 
 func priceFactors() []Factor {
@@ -56,17 +178,13 @@ func priceFactors() []Factor {
 	}
 	for _, k := range []int{30, 90, 180} {
 		fs = append(fs, tok(fmt.Sprintf("mom_radj_%dd", k), "momentum",
-			fmt.Sprintf("ln(close[t]/close[t-%d]) / (σ·√%d), σ = sample std of the last %d daily log returns", k, k, k), k, inC,
+			fmt.Sprintf("Σ of the last %d daily log returns / (σ·√%d), σ = their sample std (mean return / std · √%d)", k, k, k), k, inC,
 			func(in *Input) StepFunc {
-				p := in.Col(InClose)
-				w, feed := logRetWin(p, k)
+				w, feed := logRetWin(in, k)
+				sq := math.Sqrt(float64(k))
 				return func(i int) float64 {
 					feed(i)
-					if i < k {
-						return nan
-					}
-					c := *p
-					return div(math.Log(div(c[i], c[i-k])), w.std(1)*math.Sqrt(float64(k)))
+					return div(w.total(), w.std(1)*sq)
 				}
 			}))
 	}
@@ -75,32 +193,23 @@ func priceFactors() []Factor {
 		fs = append(fs, tok(fmt.Sprintf("px_sma_%d", n), "trend", fmt.Sprintf("close/SMA(close,%d) − 1", n), n-1, inC,
 			func(in *Input) StepFunc {
 				p := in.Col(InClose)
-				w := newWin(n)
-				return func(i int) float64 {
-					x := (*p)[i]
-					w.push(x)
-					return div(x, w.mean()) - 1
-				}
+				m := smaOf(in, n)
+				return func(i int) float64 { return div((*p)[i], m.at(i)) - 1 }
 			}))
 		fs = append(fs, tok(fmt.Sprintf("px_ema_%d", n), "trend", fmt.Sprintf("close/EMA(close,%d) − 1 (EMA seeded with the first %d-day mean)", n, n), n-1, inC,
 			func(in *Input) StepFunc {
 				p := in.Col(InClose)
-				e := newEMA(n)
-				return func(i int) float64 {
-					x := (*p)[i]
-					return div(x, e.push(x)) - 1
-				}
+				e := emaOf(in, n)
+				return func(i int) float64 { return div((*p)[i], e.at(i)) - 1 }
 			}))
 	}
 	for _, s := range []struct{ n, k int }{{50, 10}, {200, 20}} {
 		fs = append(fs, tok(fmt.Sprintf("sma_%d_slope", s.n), "trend", fmt.Sprintf("SMA(close,%d)[t]/SMA(close,%d)[t-%d] − 1", s.n, s.n, s.k), s.n-1+s.k, inC,
 			func(in *Input) StepFunc {
-				p := in.Col(InClose)
-				w := newWin(s.n)
+				w := smaOf(in, s.n)
 				l := newLag(s.k)
 				return func(i int) float64 {
-					w.push((*p)[i])
-					m := w.mean()
+					m := w.at(i)
 					l.push(m)
 					return div(m, l.ago(s.k)) - 1
 				}
@@ -108,11 +217,10 @@ func priceFactors() []Factor {
 	}
 	fs = append(fs, tok("ema_20_slope", "trend", "EMA(close,20)[t]/EMA(close,20)[t-5] − 1", 24, inC,
 		func(in *Input) StepFunc {
-			p := in.Col(InClose)
-			e := newEMA(20)
+			e := emaOf(in, 20)
 			l := newLag(5)
 			return func(i int) float64 {
-				v := e.push((*p)[i])
+				v := e.at(i)
 				l.push(v)
 				return div(v, l.ago(5)) - 1
 			}
@@ -120,15 +228,10 @@ func priceFactors() []Factor {
 	macd := func(name, formula string, warm, out int) Factor {
 		return tok(name, "trend", formula, warm, inC, func(in *Input) StepFunc {
 			p := in.Col(InClose)
-			f, s, g := newEMA(12), newEMA(26), newEMA(9)
+			m := macdOf(in)
 			return func(i int) float64 {
-				x := (*p)[i]
-				a, b := f.push(x), s.push(x)
-				line := a - b
-				sig := nan
-				if fin(line) {
-					sig = g.push(line)
-				}
+				m.at(i)
+				x, line, sig := (*p)[i], m.line, m.sig
 				switch out {
 				case 0:
 					return div(line, x)
@@ -145,13 +248,9 @@ func priceFactors() []Factor {
 		macd("macd_hist", "(MACD line − signal) / close", 33, 2))
 	fs = append(fs, tok("cross_50_200", "trend", "+1 when SMA(close,50) > SMA(close,200), −1 when below, 0 when equal", 199, inC,
 		func(in *Input) StepFunc {
-			p := in.Col(InClose)
-			a, b := newWin(50), newWin(200)
+			a, b := smaOf(in, 50), smaOf(in, 200)
 			return func(i int) float64 {
-				x := (*p)[i]
-				a.push(x)
-				b.push(x)
-				d := a.mean() - b.mean()
+				d := a.at(i) - b.at(i)
 				if !fin(d) {
 					return nan
 				}
@@ -160,14 +259,10 @@ func priceFactors() []Factor {
 		}))
 	fs = append(fs, tok("cross_50_200_days", "trend", "days since the 50/200-day SMA cross state last changed (NaN until a change is seen)", 200, inC,
 		func(in *Input) StepFunc {
-			p := in.Col(InClose)
-			a, b := newWin(50), newWin(200)
+			a, b := smaOf(in, 50), smaOf(in, 200)
 			state, last := 0.0, -1
 			return func(i int) float64 {
-				x := (*p)[i]
-				a.push(x)
-				b.push(x)
-				d := a.mean() - b.mean()
+				d := a.at(i) - b.at(i)
 				if !fin(d) {
 					return nan
 				}
@@ -184,10 +279,10 @@ func priceFactors() []Factor {
 		}))
 	dmi := func(name, formula string, warm, out int) Factor {
 		return tok(name, "trend", formula, warm, inHLC, func(in *Input) StepFunc {
-			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
-			d := &dmState{n: 14}
+			d := dmOf(in)
 			return func(i int) float64 {
-				adx, p, m := d.push((*h)[i], (*l)[i], (*c)[i])
+				d.at(i)
+				adx, p, m := d.adx, d.pdi, d.mdi
 				switch out {
 				case 0:
 					return adx
@@ -216,21 +311,13 @@ func priceFactors() []Factor {
 	}
 	stoch := func(name, formula string, warm int, d bool) Factor {
 		return tok(name, "oscillator", formula, warm, inHLC, func(in *Input) StepFunc {
-			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
-			hh, ll := newMono(14, true), newMono(14, false)
-			sk, sd := newWin(3), newWin(3)
+			st := stochOf(in)
 			return func(i int) float64 {
-				hh.push((*h)[i])
-				ll.push((*l)[i])
-				x := (*c)[i]
-				hi, lo := hh.value(), ll.value()
-				sk.push(100 * div(x-lo, hi-lo))
-				k := sk.mean()
-				sd.push(k)
+				st.at(i)
 				if d {
-					return sd.mean()
+					return st.d
 				}
-				return k
+				return st.k
 			}
 		})
 	}
@@ -239,13 +326,11 @@ func priceFactors() []Factor {
 		stoch("stoch_d_14", "%D: SMA3 of slow %K(14,3)", 17, true))
 	fs = append(fs, tok("willr_14", "oscillator", "Williams %R: −100·(HH14 − close)/(HH14 − LL14)", 13, inHLC,
 		func(in *Input) StepFunc {
-			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
-			hh, ll := newMono(14, true), newMono(14, false)
+			c := in.Col(InClose)
+			st := stochOf(in)
 			return func(i int) float64 {
-				hh.push((*h)[i])
-				ll.push((*l)[i])
-				hi, lo := hh.value(), ll.value()
-				return -100 * div(hi-(*c)[i], hi-lo)
+				st.at(i)
+				return -100 * div(st.hi-(*c)[i], st.hi-st.lo)
 			}
 		}))
 	for _, n := range []int{10, 20} {
@@ -265,7 +350,7 @@ func priceFactors() []Factor {
 	for _, n := range []int{7, 30, 90} {
 		fs = append(fs, tok(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
 			func(in *Input) StepFunc {
-				w, feed := logRetWin(in.Col(InClose), n)
+				w, feed := logRetWin(in, n)
 				return func(i int) float64 {
 					feed(i)
 					return w.std(1) * math.Sqrt(annual)
@@ -274,10 +359,10 @@ func priceFactors() []Factor {
 	}
 	fs = append(fs, tok("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
 		func(in *Input) StepFunc {
-			p := in.Col(InClose)
+			lr := logRets(in)
 			a, b := newWin(7), newWin(90)
 			return func(i int) float64 {
-				r := logRet(*p, i)
+				r := lr.at(i)
 				a.push(r)
 				b.push(r)
 				return div(a.std(1), b.std(1))
@@ -285,10 +370,10 @@ func priceFactors() []Factor {
 		}))
 	fs = append(fs, tok("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
 		func(in *Input) StepFunc {
-			p := in.Col(InClose)
+			lr := logRets(in)
 			w := newWin(30)
 			return func(i int) float64 {
-				r := logRet(*p, i)
+				r := lr.at(i)
 				if r > 0 {
 					r = 0
 				}
@@ -298,10 +383,10 @@ func priceFactors() []Factor {
 		}))
 	fs = append(fs, tok("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
 		func(in *Input) StepFunc {
-			p := in.Col(InClose)
+			lr := logRets(in)
 			a, b := newWin(7), newWin(90)
 			return func(i int) float64 {
-				a.push(logRet(*p, i))
+				a.push(lr.at(i))
 				b.push(a.std(1))
 				return div(b.std(1), b.mean())
 			}
@@ -346,11 +431,11 @@ func priceFactors() []Factor {
 		boll("bb_pctb_20", "%B: (close − lower)/(upper − lower), Bollinger(20, 2σ)", true))
 	fs = append(fs, tok("parkinson_30", "volatility", "Parkinson range volatility: √(mean over 30 days of ln(H/L)² / (4 ln 2)) · √365", 29, inHL,
 		func(in *Input) StepFunc {
-			h, l := in.Col(InHigh), in.Col(InLow)
+			lhl := logHL(in)
 			w := newWin(30)
 			k := 1 / (4 * math.Ln2)
 			return func(i int) float64 {
-				r := math.Log(div((*h)[i], (*l)[i]))
+				r := lhl.at(i)
 				w.push(r * r * k)
 				return math.Sqrt(w.mean() * annual)
 			}

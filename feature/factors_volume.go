@@ -19,7 +19,7 @@ type srState struct {
 	supN, resN int     // touches: levels within ±srBand of sup/res
 	prevSup    float64
 	prevRes    float64
-	prevC      float64
+	last       int
 }
 
 const (
@@ -29,15 +29,22 @@ const (
 	srBand   = 0.02
 )
 
-func newSR(in *Input) *srState {
-	s := &srState{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), sup: nan, res: nan}
-	for j := range s.at {
-		s.at[j] = -1 << 40
-	}
-	return s
+// srOf returns the support/resistance state shared by the sr_* factors.
+func srOf(in *Input) *srState {
+	return sharedState(in, "sr", func() *srState {
+		s := &srState{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), sup: nan, res: nan, last: -1}
+		for j := range s.at {
+			s.at[j] = -1 << 40
+		}
+		return s
+	})
 }
 
 func (s *srState) step(i int) {
+	if i == s.last {
+		return
+	}
+	s.last = i
 	s.prevSup, s.prevRes = s.sup, s.res
 	if i >= 2*pivotK {
 		ph, pl := pivotAt(*s.h, *s.l, i, pivotK)
@@ -53,8 +60,9 @@ func (s *srState) step(i int) {
 	if !fin(x) {
 		return
 	}
+	young := i - srMaxAge
 	for j, v := range s.lv {
-		if i-s.at[j] > srMaxAge {
+		if s.at[j] < young {
 			continue
 		}
 		if v > x && !(v >= s.res) {
@@ -64,17 +72,26 @@ func (s *srState) step(i int) {
 			s.sup = v
 		}
 	}
+	rb, sb := srBand*s.res, srBand*s.sup
 	for j, v := range s.lv {
-		if i-s.at[j] > srMaxAge {
+		if s.at[j] < young {
 			continue
 		}
-		if fin(s.res) && math.Abs(v/s.res-1) <= srBand {
+		if math.Abs(v-s.res) <= rb {
 			s.resN++
 		}
-		if fin(s.sup) && math.Abs(v/s.sup-1) <= srBand {
+		if math.Abs(v-s.sup) <= sb {
 			s.supN++
 		}
 	}
+}
+
+// logVols is the shared ln(1+volume) series.
+func logVols(in *Input) *memo {
+	return memoOf(in, "lvol", func() func(i int) float64 {
+		p := in.Col(InVolume)
+		return func(i int) float64 { return math.Log1p((*p)[i]) }
+	})
 }
 
 func volumeFactors() []Factor {
@@ -83,10 +100,10 @@ func volumeFactors() []Factor {
 	for _, n := range []int{30, 90} {
 		fs = append(fs, tok(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
 			func(in *Input) StepFunc {
-				p := in.Col(InVolume)
+				lv := logVols(in)
 				w := newWin(n)
 				return func(i int) float64 {
-					x := math.Log1p((*p)[i])
+					x := lv.at(i)
 					w.push(x)
 					return div(x-w.mean(), w.std(1))
 				}
@@ -94,10 +111,10 @@ func volumeFactors() []Factor {
 	}
 	fs = append(fs, tok("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
 		func(in *Input) StepFunc {
-			p := in.Col(InVolume)
+			lv := logVols(in)
 			w := newWin(30)
 			return func(i int) float64 {
-				x := math.Log1p((*p)[i])
+				x := lv.at(i)
 				w.push(x)
 				z := div(x-w.mean(), w.std(1))
 				switch {
@@ -156,14 +173,14 @@ func volumeFactors() []Factor {
 		}))
 	fs = append(fs, tok("vp_corr_30", "volume", "30-day Pearson correlation of daily log return and daily change of ln(1+volume); negative = volume–price divergence", 30, inCV,
 		func(in *Input) StepFunc {
-			c, v := in.Col(InClose), in.Col(InVolume)
+			lr, lv := logRets(in), logVols(in)
 			wx, wy, wxy := newWin(30), newWin(30), newWin(30)
+			prev := nan
 			return func(i int) float64 {
-				x := logRet(*c, i)
-				y := nan
-				if i > 0 {
-					y = math.Log1p((*v)[i]) - math.Log1p((*v)[i-1])
-				}
+				x := lr.at(i)
+				cur := lv.at(i)
+				y := cur - prev
+				prev = cur
 				wx.push(x)
 				wy.push(y)
 				wxy.push(x * y)
@@ -201,22 +218,28 @@ func volumeFactors() []Factor {
 	fs = append(fs, tok("hl_spread_30", "liquidity", "Corwin–Schultz two-day high–low spread estimator (negatives set to 0 as in the paper), mean over 30 days", 30, inHL,
 		func(in *Input) StepFunc {
 			h, l := in.Col(InHigh), in.Col(InLow)
+			lhl := logHL(in)
 			w := newWin(30)
 			k := 3 - 2*math.Sqrt2
+			prev := nan
 			return func(i int) float64 {
+				a := lhl.at(i)
+				b := prev
+				prev = a
 				s := nan
-				if i > 0 {
+				if i > 0 && fin(a) && fin(b) {
 					H, L, H1, L1 := (*h)[i], (*l)[i], (*h)[i-1], (*l)[i-1]
-					a, b := math.Log(div(H, L)), math.Log(div(H1, L1))
 					beta := a*a + b*b
-					g := math.Log(div(math.Max(H, H1), math.Min(L, L1)))
+					g := math.Log(max(H, H1) / min(L, L1))
 					gamma := g * g
-					alpha := (math.Sqrt(2*beta)-math.Sqrt(beta))/k - math.Sqrt(gamma/k)
-					s = 2 * (math.Exp(alpha) - 1) / (1 + math.Exp(alpha))
+					sb := math.Sqrt(beta)
+					alpha := (math.Sqrt2*sb-sb)/k - math.Sqrt(gamma/k)
+					e := math.Exp(alpha)
+					s = 2 * (e - 1) / (1 + e)
 					if s < 0 {
 						s = 0
 					}
-					if !fin(beta) || !fin(gamma) {
+					if !fin(s) {
 						s = nan
 					}
 				}
@@ -236,7 +259,7 @@ func volumeFactors() []Factor {
 	// support / resistance
 	sr := func(name, formula string, warm int, out func(s *srState, x float64) float64) Factor {
 		return tok(name, "support_resistance", formula, warm, inHLC, func(in *Input) StepFunc {
-			s := newSR(in)
+			s := srOf(in)
 			c := in.Col(InClose)
 			return func(i int) float64 {
 				s.step(i)

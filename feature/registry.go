@@ -52,6 +52,43 @@ type Input struct {
 	cols   map[string]*[]float64
 	closes *[][]float64
 	member *[][]bool
+	shared map[string]any // intermediate states shared by factors, see sharedState
+}
+
+// sharedState returns the intermediate state registered under key in in,
+// creating it with mk on first use. Factors built on one Input share it:
+// a stream calls every factor once per day in day order, so a state that
+// memoises on the day index is advanced exactly once per day.
+func sharedState[T any](in *Input, key string, mk func() T) T {
+	if v, ok := in.shared[key]; ok {
+		return v.(T)
+	}
+	if in.shared == nil {
+		in.shared = map[string]any{}
+	}
+	v := mk()
+	in.shared[key] = v
+	return v
+}
+
+// memo is a shared derived daily series computed once per day.
+type memo struct {
+	last int
+	v    float64
+	f    func(i int) float64
+}
+
+func (m *memo) at(i int) float64 {
+	if i != m.last {
+		m.last, m.v = i, m.f(i)
+	}
+	return m.v
+}
+
+// memoOf returns the shared derived series under key; mk builds its
+// per-day function (called exactly once per day).
+func memoOf(in *Input, key string, mk func() func(i int) float64) *memo {
+	return sharedState(in, key, func() *memo { return &memo{last: -1, f: mk()} })
 }
 
 // Col returns the column named name, or nil if absent.

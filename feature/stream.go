@@ -158,9 +158,10 @@ func (e *ema) push(x float64) float64 {
 // wilder is Wilder's smoothing: seeded with the mean of the first n known
 // values, then v = v*(n-1)/n + x/n. Unknown inputs are skipped.
 type wilder struct {
-	n   int
-	v   float64
-	cnt int
+	n    int
+	v    float64
+	cnt  int
+	a, b float64 // (n-1)/n and 1/n
 }
 
 func (w *wilder) push(x float64) float64 {
@@ -174,9 +175,10 @@ func (w *wilder) push(x float64) float64 {
 			return nan
 		}
 		w.v /= float64(w.n)
+		w.a, w.b = float64(w.n-1)/float64(w.n), 1/float64(w.n)
 		return w.v
 	}
-	w.v = w.v*(float64(w.n-1)/float64(w.n)) + x*(1/float64(w.n))
+	w.v = w.v*w.a + x*w.b
 	return w.v
 }
 
@@ -261,14 +263,14 @@ func (m *mono) age() float64 {
 // prev = prev*(n-1)/n + x; ADX is the mean of the first n DX values,
 // then Wilder-smoothed.
 type dmState struct {
-	n                   int
-	started             bool
-	ph, pl, pc          float64
-	bars                int // bars with a previous bar
-	pDM, mDM, tr        float64
-	dxSum, adx          float64
-	dxCnt               int
-	plusDI, minusDI, dx float64
+	n            int
+	started      bool
+	ph, pl, pc   float64
+	bars         int // bars with a previous bar
+	pDM, mDM, tr float64
+	dxSum, adx   float64
+	dxCnt        int
+	a, b         float64 // (n-1)/n and 1/n, set on first use
 }
 
 // push feeds one bar and returns (adx, +DI, -DI).
@@ -298,7 +300,10 @@ func (d *dmState) push(h, l, c float64) (float64, float64, float64) {
 		d.tr += tr
 		return nan, nan, nan
 	}
-	a := (n - 1) / n
+	if d.b == 0 {
+		d.a, d.b = (n-1)/n, 1/n
+	}
+	a := d.a
 	d.pDM = d.pDM*a + p
 	d.mDM = d.mDM*a + m
 	d.tr = d.tr*a + tr
@@ -323,7 +328,7 @@ func (d *dmState) push(h, l, c float64) (float64, float64, float64) {
 		}
 	} else {
 		if fin(dx) {
-			d.adx = d.adx*a + dx/n
+			d.adx = d.adx*a + dx*d.b
 		}
 		adx = d.adx
 	}
@@ -348,6 +353,7 @@ type rsiState struct {
 	started    bool
 	cnt        int
 	gain, loss float64
+	a, b       float64 // (n-1)/n and 1/n, set after the seed
 }
 
 func (r *rsiState) push(x float64) float64 {
@@ -373,12 +379,13 @@ func (r *rsiState) push(x float64) float64 {
 		}
 		r.gain /= n
 		r.loss /= n
+		r.a, r.b = (n-1)/n, 1/n
 	} else if d < 0 {
-		r.gain *= (n - 1) / n
-		r.loss = r.loss*((n-1)/n) - d*(1/n)
+		r.gain *= r.a
+		r.loss = r.loss*r.a - d*r.b
 	} else {
-		r.gain = r.gain*((n-1)/n) + d*(1/n)
-		r.loss *= (n - 1) / n
+		r.gain = r.gain*r.a + d*r.b
+		r.loss *= r.a
 	}
 	return div(100*r.gain, r.gain+r.loss)
 }
