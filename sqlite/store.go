@@ -41,6 +41,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/regime-engine/regime"
 	"modernc.org/sqlite"
@@ -61,9 +62,11 @@ const busyTimeoutMS = 10000
 // through the Store: the Store's own writes wait for the one write
 // connection that Update holds.
 type Store struct {
-	path string
-	wdb  *sql.DB // one connection, BEGIN IMMEDIATE
-	rdb  *sql.DB // read-only connections
+	path      string
+	wdb       *sql.DB // one connection, BEGIN IMMEDIATE
+	rdb       *sql.DB // read-only connections
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens the SQLite database at path, creating the file when it does
@@ -270,17 +273,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the store; it checkpoints the WAL into the database file.
+// Close closes the store, checkpointing the WAL into the database file.
+// Calling it again returns the first call's result.
 func (s *Store) Close() error {
-	rerr := s.rdb.Close()
-	werr := s.wdb.Close()
-	if werr != nil {
-		return fmt.Errorf("sqlite: close %s: %w", s.path, werr)
-	}
-	if rerr != nil {
-		return fmt.Errorf("sqlite: close %s: %w", s.path, rerr)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		rerr := s.rdb.Close()
+		werr := s.wdb.Close()
+		if err := errors.Join(werr, rerr); err != nil {
+			s.closeErr = fmt.Errorf("sqlite: close %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
 
 // Update runs fn with a Writer bound to one transaction. The transaction
@@ -288,8 +291,10 @@ func (s *Store) Close() error {
 // (returned unchanged) or panics (the panic continues after the rollback).
 // A Writer call that fails validation writes nothing, so fn may go on
 // after an EINVALID error; after any other error fn should return it.
-// Use only w inside fn: the Store's own writes wait for the write
-// connection that Update holds.
+// Use only w for writes inside fn: the Store's own writes wait for the
+// write connection that Update holds, so calling them from fn deadlocks.
+// Reads through the Store inside fn work but do not see fn's uncommitted
+// writes.
 func (s *Store) Update(ctx context.Context, fn func(w regime.Writer) error) (err error) {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {

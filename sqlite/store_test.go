@@ -416,3 +416,23 @@ func TestConcurrentOpen(t *testing.T) {
 		t.Errorf("schema_version has %d rows, want %d", n, sqlite.SchemaVersion())
 	}
 }
+
+func TestClose(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "regime.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := s.Ping(context.Background()); regime.ErrorCode(err) != regime.EUNAVAILABLE {
+		t.Errorf("Ping after Close = %v, want an %s error", err, regime.EUNAVAILABLE)
+	}
+	if _, err := s.Bars(context.Background(), "a0000", regime.DateRange{}); err == nil {
+		t.Errorf("Bars after Close succeeded")
+	}
+}
