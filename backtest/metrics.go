@@ -38,7 +38,10 @@ type Metrics struct {
 	// market-cap share of the top-N investable candidates skipped for lack
 	// of a daily close (NaN when there was no such decision).
 	MissingPriceShare float64
-	ByRegime          []RegimeStats
+	// MissingWeightShare is the same mean for Decision.MissingWeightShare,
+	// the index weight the skipped candidates would have had.
+	MissingWeightShare float64
+	ByRegime           []RegimeStats
 }
 
 // RegimeStats is the performance while the signal was at one level. The
@@ -140,6 +143,17 @@ func computeMetrics(cfg Config, r *Result) Metrics {
 	}
 	if k > 0 {
 		m.MissingPriceShare = share / float64(k)
+	}
+	m.MissingWeightShare = nan
+	share, k = 0, 0
+	for _, d := range r.Decisions {
+		if !math.IsNaN(d.MissingWeightShare) {
+			share += d.MissingWeightShare
+			k++
+		}
+	}
+	if k > 0 {
+		m.MissingWeightShare = share / float64(k)
 	}
 	for _, l := range append([]index.Level{index.NoLevel}, index.Levels...) {
 		st := RegimeStats{Level: l, Return: 1}
@@ -270,7 +284,8 @@ func MetricsTable(names []string, ms []Metrics) string {
 		{"trades", func(m Metrics) string { return fmt.Sprint(m.Trades) }},
 		{"time in market", func(m Metrics) string { return pct(m.TimeInMarket) }},
 		{"avg exposure", func(m Metrics) string { return pct(m.AvgExposure) }},
-		{"missing-price share", func(m Metrics) string { return pct(m.MissingPriceShare) }},
+		{"unpriced cap share", func(m Metrics) string { return pct(m.MissingPriceShare) }},
+		{"unpriced weight", func(m Metrics) string { return pct(m.MissingWeightShare) }},
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-20s", "metric")

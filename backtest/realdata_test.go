@@ -257,17 +257,22 @@ func TestRealData(t *testing.T) {
 	}
 	t.Logf("share of top-100 investable market cap without a daily price (skipped, slots refilled): mean %.1f%% over %d decisions", 100*share, len(c.Results[1].Decisions))
 	var lo, hi = 1.0, 0.0
-	var unpriced, members float64
+	var unpriced, members, wlo, whi = 0.0, 0.0, 1.0, 0.0
 	ds := c.Results[1].Decisions
 	for _, d := range ds {
 		if !math.IsNaN(d.MissingPriceShare) {
 			lo, hi = math.Min(lo, d.MissingPriceShare), math.Max(hi, d.MissingPriceShare)
+		}
+		if !math.IsNaN(d.MissingWeightShare) {
+			wlo, whi = math.Min(wlo, d.MissingWeightShare), math.Max(whi, d.MissingWeightShare)
 		}
 		unpriced += float64(d.Unpriced)
 		members += float64(d.Members)
 	}
 	t.Logf("missing-price share range: %.1f%% .. %.1f%%; on average %.1f of the top-100 investable coins had no daily price and the index held %.1f constituents",
 		100*lo, 100*hi, unpriced/float64(len(ds)), members/float64(len(ds)))
+	t.Logf("index weight (default capped cap weights) the unpriced coins would have had: mean %.1f%%, range %.1f%% .. %.1f%%",
+		100*c.Results[1].Metrics.MissingWeightShare, 100*wlo, 100*whi)
 
 	grid := backtest.Grid([]index.Exposure{{0, 0.25, 0.5, 1, 1}, {0, 0, 0.5, 1, 1}, {0, 0, 0, 1, 1}},
 		[]int{10, 30, 100}, []index.Scheme{index.CapWeighted, index.SqrtCap, index.EqualWeight}, []int{7, 30})

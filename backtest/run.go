@@ -106,6 +106,12 @@ type Decision struct {
 	// snapshot candidates that had no close on Date and were skipped
 	// (NaN for depeg-only decisions and fixed universes).
 	MissingPriceShare float64
+	// MissingWeightShare is the index weight those skipped candidates
+	// would have had: the weights of the top-N investable candidates
+	// under the weighting rules (caps included, unsmoothed caps for
+	// sqrt_cap), summed over the unpriced ones (NaN like
+	// MissingPriceShare).
+	MissingWeightShare float64
 	// Unpriced counts those skipped candidates (0 for depeg-only decisions
 	// and fixed universes).
 	Unpriced int
@@ -318,7 +324,7 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 		if regimeChg {
 			trig = ReasonRegime
 		}
-		d := Decision{Date: m.Dates[t], Trigger: trig, Level: level, Exposure: exp, MissingPriceShare: math.NaN()}
+		d := Decision{Date: m.Dates[t], Trigger: trig, Level: level, Exposure: exp, MissingPriceShare: math.NaN(), MissingWeightShare: math.NaN()}
 		old := pending
 		if trig == ReasonDepeg {
 			pending = s.decideStable(t, nav)
@@ -496,6 +502,18 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		sel := index.Select(cfg.Universe, s.cands)
 		d.MissingPriceShare = sel.MissingPriceShare
 		d.Unpriced = sel.MissingPriceCount
+		d.MissingWeightShare = 0
+		if sel.MissingPriceCount > 0 {
+			ref := make([]float64, len(sel.Reference))
+			for i, c := range sel.Reference {
+				ref[i] = c.MarketCapUSD
+			}
+			for i, w := range index.Weights(cfg.Weights, ref) {
+				if !sel.Reference[i].Priced {
+					d.MissingWeightShare += w
+				}
+			}
+		}
 		for _, c := range sel.Members {
 			members = append(members, m.Asset(c.AssetID))
 			caps = append(caps, c.MarketCapUSD)

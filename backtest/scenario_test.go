@@ -33,23 +33,25 @@ import (
 //	                                holdings / NAV at that close; unlisted assets must be 0
 //	expect nav <date> <value>
 //	expect missing_share <date> <share>   the decision taken on date
+//	expect missing_weight <date> <share>  the decision taken on date
 //	expect decision <date> <trigger>      a decision was taken on date with that trigger
 //	expect no_decision <date>
 //
 // Numbers are compared with a relative tolerance of 1e-9.
 type scenario struct {
-	name    string
-	cfg     backtest.Config
-	assets  []string
-	kinds   map[string]regime.AssetKind
-	days    []scenDay
-	snaps   []backtest.Snapshot
-	trades  []backtest.Trade
-	weights []scenWeights
-	navs    map[regime.Date]float64
-	missing map[regime.Date]float64
-	decided map[regime.Date]string
-	anyExp  bool
+	name     string
+	cfg      backtest.Config
+	assets   []string
+	kinds    map[string]regime.AssetKind
+	days     []scenDay
+	snaps    []backtest.Snapshot
+	trades   []backtest.Trade
+	weights  []scenWeights
+	navs     map[regime.Date]float64
+	missing  map[regime.Date]float64
+	missingW map[regime.Date]float64
+	decided  map[regime.Date]string
+	anyExp   bool
 }
 
 type scenDay struct {
@@ -71,7 +73,7 @@ func parseScenario(path string) (*scenario, error) {
 	}
 	defer f.Close()
 	sc := &scenario{name: filepath.Base(path), cfg: backtest.DefaultConfig(), kinds: map[string]regime.AssetKind{},
-		navs: map[regime.Date]float64{}, missing: map[regime.Date]float64{}, decided: map[regime.Date]string{}}
+		navs: map[regime.Date]float64{}, missing: map[regime.Date]float64{}, missingW: map[regime.Date]float64{}, decided: map[regime.Date]string{}}
 	in := bufio.NewScanner(f)
 	line := 0
 	for in.Scan() {
@@ -242,7 +244,7 @@ func parseScenario(path string) (*scenario, error) {
 					}
 				}
 				sc.weights = append(sc.weights, w)
-			case "nav", "missing_share":
+			case "nav", "missing_share", "missing_weight":
 				if len(fields) != 4 {
 					return nil, fail("want expect %s <date> <value>", fields[1])
 				}
@@ -250,10 +252,13 @@ func parseScenario(path string) (*scenario, error) {
 				if err != nil {
 					return nil, err
 				}
-				if fields[1] == "nav" {
+				switch fields[1] {
+				case "nav":
 					sc.navs[d] = v
-				} else {
+				case "missing_share":
 					sc.missing[d] = v
+				default:
+					sc.missingW[d] = v
 				}
 			case "decision":
 				if len(fields) != 4 {
@@ -437,6 +442,11 @@ func TestScenarios(t *testing.T) {
 			for d, v := range sc.missing {
 				if g, ok := dec[d]; !ok || !near(g.MissingPriceShare, v) {
 					t.Errorf("missing-price share of the decision on %s = %v, want %v", d, g.MissingPriceShare, v)
+				}
+			}
+			for d, v := range sc.missingW {
+				if g, ok := dec[d]; !ok || !near(g.MissingWeightShare, v) {
+					t.Errorf("missing-weight share of the decision on %s = %v, want %v", d, g.MissingWeightShare, v)
 				}
 			}
 		})

@@ -119,6 +119,9 @@ func TestSelect(t *testing.T) {
 			if got := ids(s); !slices.Equal(got, tc.want) {
 				t.Errorf("members %v, want %v", got, tc.want)
 			}
+			if len(s.Reference) > rules.N {
+				t.Errorf("reference has %d candidates, N is %d", len(s.Reference), rules.N)
+			}
 			if math.Abs(s.MissingPriceShare-tc.missing) > 1e-12 {
 				t.Errorf("missing share %v, want %v", s.MissingPriceShare, tc.missing)
 			}

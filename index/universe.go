@@ -63,6 +63,9 @@ type Selection struct {
 	// MissingPriceCount is the number of those top-N candidates without
 	// a daily close.
 	MissingPriceCount int
+	// Reference are those top-N investable candidates (priced or not),
+	// largest first: the index as it would be with a price for every coin.
+	Reference []Candidate
 	// Counts of candidates removed by each filter, in filter order.
 	NotInvestable, NoPrice, Illiquid, ShortHistory int
 }
@@ -112,6 +115,7 @@ func Select(r UniverseRules, cands []Candidate) Selection {
 		}
 		if refN < r.N && c.MarketCapUSD > 0 {
 			refN++
+			s.Reference = append(s.Reference, *c)
 			refCap += c.MarketCapUSD
 			if !c.Priced {
 				refMissing += c.MarketCapUSD
