@@ -12,11 +12,16 @@ import (
 // is resistance, the nearest below is support.
 type srState struct {
 	h, l, c    *[]float64
-	lv         [srLevels]float64
-	at         [srLevels]int
+	lv         [srLevels]float64 // ring of the latest pivot levels
+	at         [srLevels]int     // day each was confirmed
 	next       int
+	sorted     [srLevels]float64 // active levels, ascending
+	touch      [srLevels]int     // levels within ±srBand of sorted[k]
+	ns         int
+	oldest     int // earliest confirmation day among active levels
+	dirty      bool
 	sup, res   float64 // at the latest step
-	supN, resN int     // touches: levels within ±srBand of sup/res
+	supN, resN int     // touches of sup/res
 	prevSup    float64
 	prevRes    float64
 	last       int
@@ -40,6 +45,47 @@ func srOf(in *Input) *srState {
 	})
 }
 
+func (s *srState) add(v float64, i int) {
+	s.lv[s.next], s.at[s.next] = v, i
+	if s.next++; s.next == srLevels {
+		s.next = 0
+	}
+	s.dirty = true
+}
+
+// rebuild sorts the active levels and counts each one's touches; it runs
+// only when a level is added or expires.
+func (s *srState) rebuild(i int) {
+	young := i - srMaxAge
+	s.ns, s.oldest = 0, i
+	for j, v := range s.lv {
+		if s.at[j] < young {
+			continue
+		}
+		s.oldest = min(s.oldest, s.at[j])
+		k := s.ns
+		for k > 0 && s.sorted[k-1] > v {
+			s.sorted[k] = s.sorted[k-1]
+			k--
+		}
+		s.sorted[k] = v
+		s.ns++
+	}
+	lo, hi := 0, 0
+	for k := 0; k < s.ns; k++ {
+		v := s.sorted[k]
+		band := srBand * math.Abs(v)
+		for lo < k && s.sorted[lo] < v-band {
+			lo++
+		}
+		for hi < s.ns && s.sorted[hi] <= v+band {
+			hi++
+		}
+		s.touch[k] = hi - lo
+	}
+	s.dirty = false
+}
+
 func (s *srState) step(i int) {
 	if i == s.last {
 		return
@@ -48,41 +94,34 @@ func (s *srState) step(i int) {
 	s.prevSup, s.prevRes = s.sup, s.res
 	if i >= 2*pivotK {
 		ph, pl := pivotAt(*s.h, *s.l, i, pivotK)
-		for _, v := range []float64{ph, pl} {
-			if fin(v) {
-				s.lv[s.next], s.at[s.next] = v, i
-				s.next = (s.next + 1) % srLevels
-			}
+		if fin(ph) {
+			s.add(ph, i)
 		}
+		if fin(pl) {
+			s.add(pl, i)
+		}
+	}
+	if s.dirty || (s.ns > 0 && s.oldest < i-srMaxAge) {
+		s.rebuild(i)
 	}
 	x := (*s.c)[i]
 	s.sup, s.res, s.supN, s.resN = nan, nan, 0, 0
 	if !fin(x) {
 		return
 	}
-	young := i - srMaxAge
-	for j, v := range s.lv {
-		if s.at[j] < young {
-			continue
-		}
-		if v > x && !(v >= s.res) {
-			s.res = v
-		}
-		if v < x && !(v <= s.sup) {
-			s.sup = v
-		}
+	r := 0
+	for r < s.ns && s.sorted[r] <= x {
+		r++
 	}
-	rb, sb := srBand*s.res, srBand*s.sup
-	for j, v := range s.lv {
-		if s.at[j] < young {
-			continue
-		}
-		if math.Abs(v-s.res) <= rb {
-			s.resN++
-		}
-		if math.Abs(v-s.sup) <= sb {
-			s.supN++
-		}
+	if r < s.ns {
+		s.res, s.resN = s.sorted[r], s.touch[r]
+	}
+	k := r - 1
+	for k >= 0 && s.sorted[k] >= x {
+		k--
+	}
+	if k >= 0 {
+		s.sup, s.supN = s.sorted[k], s.touch[k]
 	}
 }
 

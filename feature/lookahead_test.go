@@ -104,3 +104,13 @@ func TestHarnessFlagsCanaries(t *testing.T) {
 		}
 	}
 }
+
+// TestNoLookAheadBuild runs the checks on the whole build, where factors
+// share intermediate states.
+func TestNoLookAheadBuild(t *testing.T) {
+	n := 800
+	s := synthSeries(25, n, true)
+	if err := lookahead.CheckBuild(feature.ByLevel(feature.LevelToken), s, lookahead.Cuts(n, 12)); err != nil {
+		t.Error(err)
+	}
+}

@@ -193,6 +193,7 @@ type mono struct {
 	head, size int
 	t          int
 	known      []bool // validity ring of the window
+	slot       int    // t mod n
 	bad        int
 	seen       int // known values pushed so far
 }
@@ -203,7 +204,10 @@ func newMono(n int, max bool) *mono {
 
 func (m *mono) push(x float64) {
 	c := len(m.ti)
-	slot := m.t % m.n
+	slot := m.slot
+	if m.slot++; m.slot == m.n {
+		m.slot = 0
+	}
 	if m.t >= m.n && !m.known[slot] {
 		m.bad--
 	}

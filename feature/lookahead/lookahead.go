@@ -155,3 +155,50 @@ func CheckMarket(f feature.Factor, m *feature.Market, cuts []int) error {
 	}
 	return nil
 }
+
+func sameMatrix(full, got *feature.Matrix, what string, t int) error {
+	for j, name := range full.Names {
+		a, b := full.Col(j), got.Col(j)
+		for i := 0; i <= t && i < len(b); i++ {
+			if !same(float64(a[i]), float64(b[i])) {
+				return fmt.Errorf("lookahead: build: factor %s: value at day %d changes when %s after day %d: full history %v, now %v",
+					name, i, what, t, a[i], b[i])
+			}
+		}
+	}
+	return nil
+}
+
+// CheckBuild runs both checks on a whole token-level build of fs (the
+// production path, where factors share intermediate states).
+func CheckBuild(fs []feature.Factor, s *feature.Series, cuts []int) error {
+	full, err := feature.Build(s, fs)
+	if err != nil {
+		return err
+	}
+	for _, t := range cuts {
+		got, err := feature.Build(s.Truncate(t+1), fs)
+		if err != nil {
+			return err
+		}
+		if err := sameMatrix(full, got, "the data is cut", t); err != nil {
+			return err
+		}
+		for _, p := range Poisons {
+			ps := s.Clone()
+			ps.Columns(func(_ string, v []float64) {
+				for i := t + 1; i < len(v); i++ {
+					v[i] = p.Fn(v[i])
+				}
+			})
+			got, err := feature.Build(ps, fs)
+			if err != nil {
+				return err
+			}
+			if err := sameMatrix(full, got, "the data is poisoned with "+p.Name, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
