@@ -97,12 +97,19 @@ func parallel(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// hist holds gradient and hessian sums and row counts per feature and
-// bin, flattened as [feature*histWidth + bin].
-type hist struct {
-	g, h []float64
-	n    []int32
+// bucket is one histogram bin: sums of gradients and hessians and the
+// row count.
+type bucket struct {
+	g, h float64
+	n    int64
 }
+
+// hist holds one bucket per feature and bin, flattened as
+// [feature*histWidth + bin].
+type hist []bucket
+
+// gh is a row's gradient and hessian, gathered in leaf order.
+type gh struct{ g, h float64 }
 
 // split is the best split of a leaf.
 type split struct {
@@ -126,13 +133,14 @@ type leaf struct {
 
 // grower builds trees on binned data.
 type grower struct {
-	cfg   Config
-	data  *binned
-	g, h  []float64 // gradients and hessians of the current logit
-	rows  []int32   // sampled rows, partitioned by leaf
-	tmp   []int32
-	feats []int // features allowed in the current round
-	pool  []*hist
+	cfg     Config
+	data    *binned
+	g, h    []float64 // gradients and hessians of the current logit
+	rows    []int32   // sampled rows, partitioned by leaf
+	tmp     []int32
+	ordered []gh  // gradient buffer for build
+	feats   []int // features allowed in the current round
+	pool    []*hist
 }
 
 func (gr *grower) newHist() *hist {
@@ -141,8 +149,8 @@ func (gr *grower) newHist() *hist {
 		gr.pool = gr.pool[:k-1]
 		return h
 	}
-	sz := gr.data.p * histWidth
-	return &hist{g: make([]float64, sz), h: make([]float64, sz), n: make([]int32, sz)}
+	h := make(hist, gr.data.p*histWidth)
+	return &h
 }
 
 func (gr *grower) release(h *hist) {
@@ -151,21 +159,24 @@ func (gr *grower) release(h *hist) {
 	}
 }
 
-// build fills hs with the sums over rows for the allowed features.
+// build fills hs with the sums over rows for the allowed features. The
+// rows' gradients are first gathered into leaf order so that the inner
+// loop reads them sequentially.
 func (gr *grower) build(hs *hist, rows []int32) {
+	og := gr.ordered[:len(rows)]
+	for k, i := range rows {
+		og[k] = gh{gr.g[i], gr.h[i]}
+	}
 	work := func(lo, hi int) {
 		for _, f := range gr.feats[lo:hi] {
-			off := f * histWidth
-			hg, hh, hn := hs.g[off:off+histWidth], hs.h[off:off+histWidth], hs.n[off:off+histWidth]
-			clear(hg)
-			clear(hh)
-			clear(hn)
+			hb := (*hs)[f*histWidth : (f+1)*histWidth]
+			clear(hb)
 			col := gr.data.bins[f]
-			for _, i := range rows {
-				b := col[i]
-				hg[b] += gr.g[i]
-				hh[b] += gr.h[i]
-				hn[b]++
+			for k, i := range rows {
+				e := &hb[col[i]]
+				e.g += og[k].g
+				e.h += og[k].h
+				e.n++
 			}
 		}
 	}
@@ -179,10 +190,12 @@ func (gr *grower) build(hs *hist, rows []int32) {
 // subtract sets parent = parent − child for the allowed features.
 func (gr *grower) subtract(parent, child *hist) {
 	for _, f := range gr.feats {
-		for b := f * histWidth; b < (f+1)*histWidth; b++ {
-			parent.g[b] -= child.g[b]
-			parent.h[b] -= child.h[b]
-			parent.n[b] -= child.n[b]
+		pb := (*parent)[f*histWidth : (f+1)*histWidth]
+		cb := (*child)[f*histWidth : (f+1)*histWidth]
+		for b := range pb {
+			pb[b].g -= cb[b].g
+			pb[b].h -= cb[b].h
+			pb[b].n -= cb[b].n
 		}
 	}
 }
@@ -231,18 +244,20 @@ func (gr *grower) scanFeatures(l *leaf, feats []int) split {
 	lam := gr.cfg.L2
 	for _, f := range feats {
 		nb := len(gr.data.edges[f])
-		off := f * histWidth
-		hg, hh, hn := l.hist.g[off:off+histWidth], l.hist.h[off:off+histWidth], l.hist.n[off:off+histWidth]
-		mg, mh, mn := hg[missingBin], hh[missingBin], int(hn[missingBin])
+		hb := (*l.hist)[f*histWidth : (f+1)*histWidth]
+		mg, mh, mn := hb[missingBin].g, hb[missingBin].h, int(hb[missingBin].n)
 		var gl, hl float64
 		nl := 0
 		// b = nb-1 with missing right separates missing from observed.
 		for b := 0; b < nb; b++ {
-			gl += hg[b]
-			hl += hh[b]
-			nl += int(hn[b])
-			if b == nb-1 && mn == 0 {
-				break
+			if hb[b].n == 0 && b < nb-1 {
+				continue // same statistics as the previous bin: no better split
+			}
+			gl += hb[b].g
+			hl += hb[b].h
+			nl += int(hb[b].n)
+			if (b == nb-1 && mn == 0) || n-nl < minLeaf {
+				break // every later split leaves too few rows on the right
 			}
 			for dir := 0; dir < 2; dir++ {
 				if b == nb-1 && dir == 1 {
@@ -392,7 +407,7 @@ func train(X [][]float64, y []int, w []float64, k int, cfg Config) (*params, []f
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	gr := &grower{cfg: cfg, data: data, g: make([]float64, n), h: make([]float64, n),
-		tmp: make([]int32, 0, n)}
+		tmp: make([]int32, 0, n), ordered: make([]gh, n)}
 	prob := make([]float64, n*k)
 	loss := []float64{updateProbs(prob, F, y, w, k)}
 	all := make([]int32, n)
