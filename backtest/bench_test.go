@@ -93,24 +93,18 @@ func BenchmarkCompare(b *testing.B) {
 	}
 }
 
-// sweepGrid returns 1,000 parameter sets: 10 exposure mappings x 5 N x
-// 4 schemes/cap settings... (10 x 5 x 4 x 5).
+// sweepGrid returns 1,000 distinct parameter sets: 10 exposure mappings x
+// 5 universe sizes x 2 weighting schemes x 10 rebalance periods.
 func sweepGrid() []backtest.Params {
 	var ex []index.Exposure
-	for _, b := range []float64{0, 0.25} {
-		for _, n := range []float64{0.25, 0.5, 0.75, 1, 0} {
-			e := index.Exposure{0, b, n, 1, 1}
-			if n == 0 {
-				e = index.Exposure{0, 0, 0, 1, 1}
-			}
-			if e[2] < e[1] {
-				e[2] = e[1]
-			}
-			ex = append(ex, e)
+	for _, bear := range []float64{0, 0.25} {
+		for _, neutral := range []float64{0.25, 0.5, 0.75, 1} {
+			ex = append(ex, index.Exposure{0, bear, max(bear, neutral), 1, 1})
 		}
 	}
-	g := backtest.Grid(ex, []int{10, 20, 50, 100, 150}, []index.Scheme{index.CapWeighted, index.SqrtCap, index.EqualWeight, index.CapWeighted}, []int{1, 3, 7, 14, 30})
-	return g
+	ex = append(ex, index.Exposure{0, 0, 0, 1, 1}, index.Exposure{0, 0, 0, 0.5, 1})
+	return backtest.Grid(ex, []int{10, 20, 50, 100, 150}, []index.Scheme{index.CapWeighted, index.SqrtCap},
+		[]int{1, 2, 3, 5, 7, 10, 14, 21, 30, 60})
 }
 
 // BenchmarkSweep1000 sweeps 1,000 parameter sets over 10 years with

@@ -47,7 +47,7 @@ const (
 	RunRegime     = "regime"       // the index driven by the given signal
 	RunBuyAndHold = "buy_and_hold" // the same index, always fully invested
 	RunBTC        = "btc_hold"     // bitcoin bought once and held
-	RunSMA        = "sma"          // the same index switched by BTC close > SMA(cfg.SMA)
+	RunSMA        = "sma"          // prefix of the run switched by BTC close > SMA(cfg.SMA), named e.g. "sma200"
 )
 
 // Comparison holds the regime index and its benchmarks from one Compare

@@ -8,7 +8,7 @@
 // Timing: a decision is taken on the close of day t with data up to t and
 // executed at the close of day t+1, never on the signal's own close. The
 // net asset value of every day can be rebuilt exactly from the trade log
-// and the closes (see docs/rulebook.md, "Rebuilding the NAV").
+// and the closes (docs/rulebook.md, section 10).
 //
 // The package is pure compute: it takes a Market and a signal and returns
 // values; same inputs give byte-identical outputs.

@@ -16,7 +16,7 @@ func normQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
 
 // DeflatedSharpe returns the deflated Sharpe ratio of Bailey and López de
 // Prado (2014): the probability that the true Sharpe ratio of the
-// selected trial is above the maximum expected from nTrials unskilled
+// selected trial is above the maximum expected from as many unskilled
 // trials. returns are the selected trial's daily returns; trialSharpes
 // are the per-day (not annualised) Sharpe ratios of every trial, the
 // selected one included. It returns NaN with fewer than 2 trials or 3
