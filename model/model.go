@@ -15,7 +15,8 @@ import (
 //
 // PredictProba returns one probability per class, summing to 1, for a
 // single row with the training feature layout. It returns nil when the
-// model is not fitted or x has the wrong length.
+// model is not fitted or x has the wrong length. A fitted model is
+// read-only, so PredictProba is safe for concurrent use.
 type Classifier interface {
 	Fit(X [][]float64, y []int, w []float64) error
 	PredictProba(x []float64) []float64

@@ -174,7 +174,7 @@ func last(v []float64) float64 {
 	return v[len(v)-1]
 }
 
-// FitDataset fits on d.X (labels are ignored) and records its feature
+// FitDataset fits on d.X (labels and weights are ignored) and records its feature
 // names and date window in the model's Meta.
 func (m *Model) FitDataset(d model.Dataset) error {
 	if err := d.Validate(); err != nil {
@@ -441,7 +441,9 @@ func stationary(A []model.Vec) model.Vec {
 
 // LogLikTrace returns the log-likelihood of the training data after each
 // EM iteration of the winning restart (index 0 = the random start); nil
-// for a loaded model.
+// for a loaded model. It is computed with EM's own initial distribution,
+// not the stationary one the filter starts from, so the last value can
+// differ slightly from a Filter's LogLikelihood over the same rows.
 func (m *Model) LogLikTrace() []float64 { return append([]float64(nil), m.trace...) }
 
 // States returns the number of states (0 before Fit).

@@ -10,11 +10,11 @@ import "math"
 // For two classes θ holds one logit (d coefficients then the intercept);
 // for k > 2 classes it holds k such blocks (softmax).
 type Objective struct {
-	X  [][]float64
-	Y  []int
-	W  []float64
-	K  int
-	L2 float64
+	X  [][]float64 // rows, already imputed and standardised
+	Y  []int       // labels in 0..K-1
+	W  []float64   // row weights; nil = all 1
+	K  int         // number of classes
+	L2 float64     // penalty λ
 
 	sw float64
 }
