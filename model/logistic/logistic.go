@@ -97,6 +97,13 @@ func (m *Model) Fit(X [][]float64, y []int, w []float64) error {
 	if cfg.Classes != 0 && k > cfg.Classes {
 		return regime.Errorf(regime.EINVALID, "logistic: label %d outside %d classes", k-1, cfg.Classes)
 	}
+	for i, x := range X {
+		for j, v := range x {
+			if math.IsInf(v, 0) {
+				return regime.Errorf(regime.EINVALID, "logistic: infinite value in row %d column %d (use NaN for missing values)", i, j)
+			}
+		}
+	}
 	if cfg.Calibration.Method == model.CalibNone {
 		p, err := fit(X, y, w, k, cfg)
 		if err != nil {
@@ -222,9 +229,13 @@ func maxAbs(v []float64) float64 {
 	return m
 }
 
+// maxZ bounds standardised inputs at prediction time.
+const maxZ = 1e6
+
 // PredictProba returns the class probabilities of one row (calibrated when
 // the model was fitted with calibration), or nil when the model is not
-// fitted or x has the wrong length.
+// fitted or x has the wrong length. NaN inputs are imputed; infinite inputs
+// are clipped to ±1e6 training standard deviations.
 func (m *Model) PredictProba(x []float64) []float64 {
 	if m.p == nil || len(x) != len(m.p.Imputer.Median) {
 		return nil
@@ -235,7 +246,8 @@ func (m *Model) PredictProba(x []float64) []float64 {
 func (p *params) predict(x []float64) []float64 {
 	z := p.Imputer.Transform(nil, x)
 	for j := range z {
-		z[j] = (z[j] - p.Mean[j]) / p.Scale[j]
+		// an infinite input is clipped to a huge but finite z-score
+		z[j] = math.Max(-maxZ, math.Min(maxZ, (z[j]-p.Mean[j])/p.Scale[j]))
 	}
 	eta := make([]float64, len(p.Coef))
 	for r, c := range p.Coef {

@@ -221,7 +221,8 @@ func TestSaveLoadBitIdentical(t *testing.T) {
 			if l.Meta().Hash != m.Meta().Hash || m.Meta().From != dates[0] || l.Meta().To != dates[len(dates)-1] {
 				t.Fatalf("meta %+v vs %+v", l.Meta(), m.Meta())
 			}
-			probe := append(X[:50:50], []float64{nan, nan, nan, nan, nan}, []float64{1e6, -1e6, 0, nan, 3})
+			probe := append(X[:50:50], []float64{nan, nan, nan, nan, nan}, []float64{1e6, -1e6, 0, nan, 3},
+				[]float64{math.Inf(1), math.Inf(-1), 0, nan, 3})
 			for _, x := range probe {
 				a, b := m.PredictProba(x), l.PredictProba(x)
 				for k := range a {
@@ -282,6 +283,7 @@ func TestFitErrors(t *testing.T) {
 		{"negative label", [][]float64{{1}, {2}}, []int{0, -1}, nil, logistic.Config{}},
 		{"label above classes", [][]float64{{1}, {2}}, []int{0, 2}, nil, logistic.Config{Classes: 2}},
 		{"zero weights", [][]float64{{1}, {2}}, []int{0, 1}, []float64{0, 0}, logistic.Config{}},
+		{"infinite value", [][]float64{{1}, {math.Inf(1)}}, []int{0, 1}, nil, logistic.Config{}},
 		{"calibration too short", [][]float64{{1}, {2}}, []int{0, 1}, nil, logistic.Config{Calibration: model.Calibration{Method: model.CalibPlatt}}},
 	}
 	for _, tt := range tests {
