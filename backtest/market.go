@@ -26,7 +26,17 @@ type Market struct {
 	Snapshots []Snapshot
 
 	index     map[string]int
+	snaps     []snapInfo // per snapshot, built by Validate
 	validated bool
+}
+
+// snapInfo is what Run needs of a snapshot, computed once: the rows kept
+// (the first of each asset id) and, per kept row, the asset column (-1
+// when the asset has no daily prices) and kind.
+type snapInfo struct {
+	rows  []int
+	cols  []int
+	kinds []regime.AssetKind
 }
 
 // Snapshot is a point-in-time universe: the ranked constituents of one
@@ -150,6 +160,23 @@ func (m *Market) Validate() error {
 	for _, c := range m.Close {
 		if c <= 0 || math.IsInf(c, 0) {
 			return regime.Errorf(regime.EINVALID, "market: a close is %v: want a positive price or NaN", c)
+		}
+	}
+	m.snaps = make([]snapInfo, len(m.Snapshots))
+	for k, sn := range m.Snapshots {
+		info := &m.snaps[k]
+		seen := make(map[string]bool, len(sn.Constituents))
+		for i, c := range sn.Constituents {
+			if c.AssetID == "" || seen[c.AssetID] {
+				continue
+			}
+			seen[c.AssetID] = true
+			info.rows = append(info.rows, i)
+			info.cols = append(info.cols, m.index[c.AssetID])
+			if _, ok := m.index[c.AssetID]; !ok {
+				info.cols[len(info.cols)-1] = -1
+			}
+			info.kinds = append(info.kinds, m.Kinds[c.AssetID])
 		}
 	}
 	m.validated = true

@@ -168,36 +168,10 @@ type sim struct {
 	newMem []bool
 	next   []order // the orders being built (swapped with the pending list)
 	fixed  []int   // columns of cfg.Fixed (-1 if absent)
+	ref    []float64
 	buf    []float64
 	cands  []index.Candidate
 	buys   []order
-	// cache of the snapshot in use: rows kept (first of each asset id),
-	// and per row the asset column (-1 if unpriced) and kind.
-	snapK     int
-	snapRows  []int
-	snapCols  []int
-	snapKinds []regime.AssetKind
-}
-
-// loadSnapshot fills the snapshot cache for snapshot k.
-func (s *sim) loadSnapshot(k int) {
-	if s.snapK == k+1 {
-		return
-	}
-	s.snapK = k + 1
-	cs := s.m.Snapshots[k].Constituents
-	s.snapRows, s.snapCols, s.snapKinds = s.snapRows[:0], s.snapCols[:0], s.snapKinds[:0]
-	seen := make(map[string]bool, len(cs))
-	for i := range cs {
-		id := cs[i].AssetID
-		s.snapCols = append(s.snapCols, s.m.Asset(id))
-		s.snapKinds = append(s.snapKinds, s.m.Kinds[id])
-		if id == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
-		s.snapRows = append(s.snapRows, i)
-	}
 }
 
 // Run simulates the index on m driven by signal, one Level per market
@@ -481,12 +455,12 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		}
 	} else if k := m.snapshotAt(m.Dates[t]); k >= 0 {
 		snap = m.Snapshots[k].Constituents
-		s.loadSnapshot(k)
+		info := &m.snaps[k]
 		s.cands = s.cands[:0]
-		for _, i := range s.snapRows {
+		for j, i := range info.rows {
 			c := &snap[i]
-			a := s.snapCols[i]
-			cd := index.Candidate{AssetID: c.AssetID, Kind: s.snapKinds[i], MarketCapUSD: s.capAt(t, a, c), VolumeUSD: c.VolumeUSD}
+			a := info.cols[j]
+			cd := index.Candidate{AssetID: c.AssetID, Kind: info.kinds[j], MarketCapUSD: s.capAt(t, a, c), VolumeUSD: c.VolumeUSD}
 			if math.IsNaN(cd.VolumeUSD) {
 				cd.VolumeUSD = s.volumeAt(t, a)
 			}
@@ -504,11 +478,11 @@ func (s *sim) decide(t int, exp float64, trig Reason, d *Decision) []order {
 		d.Unpriced = sel.MissingPriceCount
 		d.MissingWeightShare = 0
 		if sel.MissingPriceCount > 0 {
-			ref := make([]float64, len(sel.Reference))
-			for i, c := range sel.Reference {
-				ref[i] = c.MarketCapUSD
+			s.ref = s.ref[:0]
+			for _, c := range sel.Reference {
+				s.ref = append(s.ref, c.MarketCapUSD)
 			}
-			for i, w := range index.Weights(cfg.Weights, ref) {
+			for i, w := range index.Weights(cfg.Weights, s.ref) {
 				if !sel.Reference[i].Priced {
 					d.MissingWeightShare += w
 				}

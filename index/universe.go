@@ -104,6 +104,7 @@ func Select(r UniverseRules, cands []Candidate) Selection {
 		return cmp.Or(strings.Compare(cands[i].AssetID, cands[j].AssetID), cmp.Compare(i, j))
 	})
 	var s Selection
+	s.Reference = make([]Candidate, 0, min(r.N, len(cands)))
 	var refCap, refMissing float64
 	refN := 0
 	eligible := order[:0] // filtered in place: eligible[k] <= order position
