@@ -164,3 +164,38 @@ func prefixDecisions(ds []backtest.Decision, to interface{ String() string }) []
 	}
 	return out
 }
+
+// TestPrefixInvariance runs the index on the first k+1 days of a market
+// and on the whole market: the NAV and the trades up to day k must be the
+// same, since nothing after day k may influence them.
+func TestPrefixInvariance(t *testing.T) {
+	m, sig := synthMarket(synthOpts{Seed: 6, Days: 300, Coins: 20, Unpriced: 2})
+	cfg := backtest.DefaultConfig()
+	cfg.Stable.Assets = []string{"usd-coin", "tether"}
+	full, err := backtest.Run(cfg, m, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nA := len(m.Assets)
+	for _, k := range []int{0, 1, 7, 99, 150, 298} {
+		p := &backtest.Market{Dates: m.Dates[:k+1], Assets: m.Assets, Kinds: m.Kinds,
+			Close: m.Close[:(k+1)*nA], Volume: m.Volume[:(k+1)*nA]}
+		for _, s := range m.Snapshots {
+			if s.Date <= m.Dates[k] {
+				p.Snapshots = append(p.Snapshots, s)
+			}
+		}
+		r, err := backtest.Run(cfg, p, sig[:k+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range r.NAV {
+			if r.NAV[i] != full.NAV[i] {
+				t.Fatalf("k=%d: NAV of %s differs", k, r.Dates[i])
+			}
+		}
+		if fmt.Sprintf("%+v", r.Trades) != fmt.Sprintf("%+v", prefixTrades(full.Trades, m.Dates[k])) {
+			t.Fatalf("k=%d: trades differ", k)
+		}
+	}
+}
