@@ -1,6 +1,7 @@
 package backtest_test
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/regime-engine/regime"
@@ -38,4 +39,19 @@ func ExampleRun() {
 	// 2024-01-03 sell bitcoin 10000 120 regime_change
 	// 2024-01-03 buy usd-coin 1.2e+06 1 regime_change
 	// [1e+06 1e+06 1.2e+06]
+}
+
+// Trades encode as JSON with readable sides and reasons.
+func ExampleTrade_json() {
+	b, _ := json.Marshal(backtest.Trade{Date: regime.MustDate("2024-01-02"), Side: backtest.Buy, Reason: backtest.ReasonDepeg,
+		Asset: "usd-coin", Quantity: 480, Price: 1, Value: 480})
+	fmt.Println(string(b))
+	var back backtest.Trade
+	if err := json.Unmarshal(b, &back); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(back.Side, back.Reason)
+	// Output:
+	// {"Date":"2024-01-02","Side":"buy","Reason":"depeg","Asset":"usd-coin","Quantity":480,"Price":1,"Value":480,"Fee":0,"Slippage":0}
+	// buy depeg
 }

@@ -34,6 +34,16 @@ func (s Side) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler (see ParseSide).
+func (s *Side) UnmarshalText(b []byte) error {
+	v, err := ParseSide(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 // ParseSide parses "buy" or "sell".
 func ParseSide(v string) (Side, error) {
 	switch v {
@@ -69,6 +79,16 @@ func (r Reason) String() string {
 
 // MarshalText implements encoding.TextMarshaler.
 func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler (see ParseReason).
+func (r *Reason) UnmarshalText(b []byte) error {
+	v, err := ParseReason(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
 
 // ParseReason parses a name written by String.
 func ParseReason(s string) (Reason, error) {

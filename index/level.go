@@ -64,3 +64,16 @@ func ParseLevel(s string) (Level, error) {
 	}
 	return NoLevel, regime.Errorf(regime.EINVALID, "invalid level %q: want strong_bearish, bearish, neutral, bullish, strong_bullish or -2..2", s)
 }
+
+// MarshalText implements encoding.TextMarshaler (the String form).
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler (see ParseLevel).
+func (l *Level) UnmarshalText(b []byte) error {
+	v, err := ParseLevel(string(b))
+	if err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}
