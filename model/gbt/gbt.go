@@ -65,9 +65,6 @@ func (c Config) withDefaults() Config {
 	if c.L2 == 0 {
 		c.L2 = 1
 	}
-	if c.L2 < 0 {
-		c.L2 = 0
-	}
 	if c.MaxBins == 0 {
 		c.MaxBins = 255
 	}
@@ -314,7 +311,7 @@ func (m *Model) Meta() model.Meta {
 
 func (m *Model) meta() model.Meta {
 	return model.Meta{Kind: Kind, Features: m.features, From: m.window.From, To: m.window.To,
-		Hyper: model.HyperJSON(m.cfg), Seed: m.cfg.Seed}
+		Hyper: model.HyperJSON(m.cfg.withDefaults()), Seed: m.cfg.Seed}
 }
 
 // Save writes the fitted model as deterministic JSON. It returns an

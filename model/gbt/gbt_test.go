@@ -399,3 +399,19 @@ func BenchmarkPredict(b *testing.B) {
 		i++
 	}
 }
+
+func TestMetaRecordsResolvedDefaults(t *testing.T) {
+	X, y := xor(11, 300, 1)
+	implicit := gbt.New(gbt.Config{Trees: 5})
+	explicit := gbt.New(gbt.Config{Trees: 5, LearningRate: 0.1, MaxLeaves: 31, MinLeaf: 20, MinHessian: 1e-3,
+		L2: 1, MaxBins: 255, RowSample: 1, ColSample: 1})
+	for _, m := range []*gbt.Model{implicit, explicit} {
+		if err := m.Fit(X, y, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := implicit.Meta(), explicit.Meta()
+	if a.Hash != b.Hash || string(a.Hyper) != string(b.Hyper) {
+		t.Fatalf("defaults not resolved in meta:\n%s\n%s", a.Hyper, b.Hyper)
+	}
+}

@@ -380,6 +380,7 @@ func (gr *grower) tree() (*Tree, []int) {
 // train fits the boosted ensemble and returns it with the training loss
 // after each round.
 func train(X [][]float64, y []int, w []float64, k int, cfg Config) (*params, []float64) {
+	cfg.L2 = math.Max(cfg.L2, 0) // negative means no penalty
 	n := len(X)
 	data := binData(X, cfg.MaxBins)
 	p := &params{Classes: k, Features: data.p}

@@ -576,7 +576,7 @@ func (m *Model) Meta() model.Meta {
 
 func (m *Model) meta() model.Meta {
 	return model.Meta{Kind: Kind, Features: m.features, From: m.window.From, To: m.window.To,
-		Hyper: model.HyperJSON(m.cfg), Seed: m.cfg.Seed}
+		Hyper: model.HyperJSON(m.cfg.withDefaults()), Seed: m.cfg.Seed}
 }
 
 // Save writes the fitted model as deterministic JSON. It returns an

@@ -42,9 +42,6 @@ func (c Config) withDefaults() Config {
 	if c.L2 == 0 {
 		c.L2 = 1e-2
 	}
-	if c.L2 < 0 {
-		c.L2 = 0
-	}
 	if c.MaxIter == 0 {
 		c.MaxIter = 500
 	}
@@ -179,7 +176,7 @@ func fit(X [][]float64, y []int, w []float64, k int, cfg Config) (*params, error
 			z[j] = (z[j] - mean[j]) / scale[j]
 		}
 	}
-	obj := NewObjective(Z, y, w, k, cfg.L2)
+	obj := NewObjective(Z, y, w, k, math.Max(cfg.L2, 0))
 	theta, err := minimize(obj, cfg)
 	if err != nil {
 		return nil, err
@@ -288,7 +285,7 @@ func (m *Model) Meta() model.Meta {
 
 func (m *Model) meta() model.Meta {
 	return model.Meta{Kind: Kind, Features: m.features, From: m.window.From, To: m.window.To,
-		Hyper: model.HyperJSON(m.cfg)}
+		Hyper: model.HyperJSON(m.cfg.withDefaults())}
 }
 
 // Save writes the fitted model as deterministic JSON. It returns an
