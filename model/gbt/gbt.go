@@ -112,6 +112,7 @@ type Tree struct {
 	Left        []int     `json:"left"`
 	Right       []int     `json:"right"`
 	Value       model.Vec `json:"value"`
+	Gain        model.Vec `json:"gain"` // loss reduction of each split (0 at leaves)
 }
 
 // Predict returns the leaf value for x.
@@ -137,6 +138,31 @@ func (t *Tree) Leaves() int {
 		}
 	}
 	return n
+}
+
+// Importance returns, per input feature, the share of the total split
+// gain of all trees that went to splits on that feature (summing to 1, or
+// all 0 for a model without splits); nil before Fit.
+func (m *Model) Importance() []float64 {
+	if m.p == nil {
+		return nil
+	}
+	imp := make([]float64, m.p.Features)
+	total := 0.0
+	for _, t := range m.p.Trees {
+		for i, f := range t.Feature {
+			if f >= 0 {
+				imp[f] += float64(t.Gain[i])
+				total += float64(t.Gain[i])
+			}
+		}
+	}
+	if total > 0 {
+		for f := range imp {
+			imp[f] /= total
+		}
+	}
+	return imp
 }
 
 // params is everything prediction needs; it is what is saved and hashed.
@@ -355,7 +381,7 @@ func (p *params) check() error {
 	}
 	for ti, t := range p.Trees {
 		n := len(t.Feature)
-		if n == 0 || len(t.Threshold) != n || len(t.MissingLeft) != n || len(t.Left) != n || len(t.Right) != n || len(t.Value) != n {
+		if n == 0 || len(t.Threshold) != n || len(t.MissingLeft) != n || len(t.Left) != n || len(t.Right) != n || len(t.Value) != n || len(t.Gain) != n {
 			return bad("tree %d has ragged arrays", ti)
 		}
 		for i := range n {

@@ -72,6 +72,14 @@ func TestLearnsXORThatLogisticCannot(t *testing.T) {
 	if la > 0.6 {
 		t.Errorf("logistic accuracy %.3f on XOR, expected near chance", la)
 	}
+	imp := g.Importance()
+	sum := 0.0
+	for _, v := range imp {
+		sum += v
+	}
+	if math.Abs(sum-1) > 1e-9 || imp[0]+imp[1] < 0.8 {
+		t.Errorf("importance %v: the two XOR features should dominate", imp)
+	}
 }
 
 func TestTrainingLossDecreases(t *testing.T) {

@@ -303,6 +303,7 @@ func (gr *grower) tree() (*Tree, []int) {
 		t.Left = append(t.Left, 0)
 		t.Right = append(t.Right, 0)
 		t.Value = append(t.Value, 0)
+		t.Gain = append(t.Gain, 0)
 		binThr = append(binThr, 0)
 		return len(t.Feature) - 1
 	}
@@ -346,6 +347,7 @@ func (gr *grower) tree() (*Tree, []int) {
 		t.Feature[l.node] = s.feature
 		t.Threshold[l.node] = gr.data.edges[s.feature][s.bin]
 		t.MissingLeft[l.node] = s.missingLeft
+		t.Gain[l.node] = s.gain
 		binThr[l.node] = s.bin
 		ln, rn := addNode(), addNode()
 		t.Left[l.node], t.Right[l.node] = ln, rn
