@@ -423,3 +423,49 @@ func TestMetaRecordsResolvedDefaults(t *testing.T) {
 		t.Fatalf("defaults not resolved in meta:\n%s\n%s", a.Hyper, b.Hyper)
 	}
 }
+
+func TestCalibrationFixesOverconfidentTrees(t *testing.T) {
+	// Noisy labels with P(y=1) = sigmoid(2·x0) and deep, fast-learning trees:
+	// the raw model is overconfident; the tail-fitted calibrators repair it.
+	gen := func(seed uint64, n int) ([][]float64, []int) {
+		r := rand.New(rand.NewPCG(seed, 5))
+		X := make([][]float64, n)
+		y := make([]int, n)
+		for i := range X {
+			X[i] = []float64{r.NormFloat64(), r.NormFloat64(), r.NormFloat64()}
+			if r.Float64() < 1/(1+math.Exp(-2*X[i][0])) {
+				y[i] = 1
+			}
+		}
+		return X, y
+	}
+	X, y := gen(1, 4000)
+	Xt, yt := gen(2, 10000)
+	base := gbt.Config{Trees: 150, LearningRate: 0.3, MaxLeaves: 63, MinLeaf: 2, Seed: 3}
+	score := func(m *gbt.Model) (float64, float64) {
+		p := make([]float64, len(Xt))
+		for i, x := range Xt {
+			p[i] = m.PredictProba(x)[1]
+		}
+		_, ece := model.Reliability(p, yt, 10)
+		return model.Brier(p, yt, nil), ece
+	}
+	raw := gbt.New(base)
+	if err := raw.Fit(X, y, nil); err != nil {
+		t.Fatal(err)
+	}
+	rawBrier, rawECE := score(raw)
+	for _, method := range []string{model.CalibPlatt, model.CalibIsotonic} {
+		cfg := base
+		cfg.Calibration = model.Calibration{Method: method, Holdout: 0.3}
+		m := gbt.New(cfg)
+		if err := m.Fit(X, y, nil); err != nil {
+			t.Fatal(err)
+		}
+		brier, ece := score(m)
+		t.Logf("%s: Brier %.4f -> %.4f, ECE %.3f -> %.3f", method, rawBrier, brier, rawECE, ece)
+		if brier >= rawBrier || ece >= rawECE/2 {
+			t.Errorf("%s: Brier %.4f (raw %.4f), ECE %.3f (raw %.3f)", method, brier, rawBrier, ece, rawECE)
+		}
+	}
+}
