@@ -56,6 +56,13 @@ func (f Fold) TestWindow(dates []regime.Date) regime.DateRange {
 // first day at least RetrainEvery days after the previous one. The first
 // fold starts at the first row whose training set has MinTrain rows.
 //
+// Labels from the bull/bear dating (detect.DateCycles) are computed on the
+// whole sample, so the label of day t can depend on prices long after t.
+// Either re-date inside each fold using only prices up to the fold's first
+// test day (RunWalkForward hands the training rows to its fit callback,
+// which can relabel them), or pass as labelHorizon a bound on how many days
+// after t the dated label of t becomes final.
+//
 // It returns an EINVALID *regime.Error for dates that do not strictly
 // increase or an invalid schedule, and no folds (nil, nil) when the data
 // is too short for one.
