@@ -43,7 +43,7 @@ func BenchmarkRun10y(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		trades = len(r.Trades)
+		trades = r.NumTrades()
 	}
 	cpu := float64(cpuNanos()-c0) / float64(b.N)
 	b.ReportMetric(cpu, "cpu-ns/op")
@@ -75,7 +75,7 @@ func BenchmarkOrders(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		trades = len(r.Trades)
+		trades = r.NumTrades()
 	}
 	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N)/float64(trades), "cpu-ns/order")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/order")
@@ -161,7 +161,7 @@ func BenchmarkOrderMarginal(b *testing.B) {
 		c2 := cpuNanos()
 		cpuA += c1 - c0
 		cpuB += c2 - c1
-		nA, nB = len(ra.Trades), len(rb.Trades)
+		nA, nB = ra.NumTrades(), rb.NumTrades()
 	}
 	b.ReportMetric(float64(cpuA-cpuB)/float64(b.N)/float64(nA-nB), "cpu-ns/order")
 	b.ReportMetric(float64(nA-nB), "orders")

@@ -86,8 +86,8 @@ func TestDailyCapWins(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(r.Trades) == 0 || r.Trades[0].Asset != tc.want {
-				t.Fatalf("trades %+v, want the first to buy %s", r.Trades, tc.want)
+			if len(r.Trades()) == 0 || r.Trades()[0].Asset != tc.want {
+				t.Fatalf("trades %+v, want the first to buy %s", r.Trades(), tc.want)
 			}
 		})
 	}
@@ -106,7 +106,7 @@ func TestStartWarmUp(t *testing.T) {
 	if len(r.NAV) != 3 || r.Dates[0] != cfg.Start {
 		t.Fatalf("NAV from %s, %d days", r.Dates[0], len(r.NAV))
 	}
-	if len(r.Trades) == 0 || r.Trades[0].Date != regime.MustDate("2024-01-04") {
-		t.Fatalf("first trade %+v, want on 2024-01-04 (history before Start counts)", r.Trades)
+	if len(r.Trades()) == 0 || r.Trades()[0].Date != regime.MustDate("2024-01-04") {
+		t.Fatalf("first trade %+v, want on 2024-01-04 (history before Start counts)", r.Trades())
 	}
 }

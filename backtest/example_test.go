@@ -30,7 +30,7 @@ func ExampleRun() {
 		fmt.Println(err)
 		return
 	}
-	for _, tr := range r.Trades {
+	for _, tr := range r.Trades() {
 		fmt.Println(tr.Date, tr.Side, tr.Asset, tr.Quantity, tr.Price, tr.Reason)
 	}
 	fmt.Println(r.NAV)

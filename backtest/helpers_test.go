@@ -149,6 +149,7 @@ func replay(t *testing.T, cfg backtest.Config, m *backtest.Market, r *backtest.R
 	}
 	c := cfg.InitialNAV
 	k := 0
+	trades := r.Trades()
 	for u := 0; u < len(m.Dates); u++ {
 		for a := 0; a < nA; a++ {
 			if p := m.At(u, a); !math.IsNaN(p) {
@@ -158,8 +159,8 @@ func replay(t *testing.T, cfg backtest.Config, m *backtest.Market, r *backtest.R
 		if u < s0 {
 			continue
 		}
-		for ; k < len(r.Trades) && r.Trades[k].Date == m.Dates[u]; k++ {
-			tr := r.Trades[k]
+		for ; k < len(trades) && trades[k].Date == m.Dates[u]; k++ {
+			tr := trades[k]
 			a := col[tr.Asset]
 			switch tr.Side {
 			case backtest.Buy:
@@ -180,8 +181,8 @@ func replay(t *testing.T, cfg backtest.Config, m *backtest.Market, r *backtest.R
 		qty = append(qty, append([]float64(nil), q...))
 		cash = append(cash, c)
 	}
-	if k != len(r.Trades) {
-		t.Fatalf("replay: %d of %d trades are not on a simulated day in date order", len(r.Trades)-k, len(r.Trades))
+	if k != len(trades) {
+		t.Fatalf("replay: %d of %d trades are not on a simulated day in date order", len(trades)-k, len(trades))
 	}
 	return nav, qty, cash
 }
@@ -209,7 +210,7 @@ func checkInvariants(t *testing.T, cfg backtest.Config, m *backtest.Market, r *b
 			t.Fatalf("%s: exposure %v outside [0, 1]", r.Dates[i], e)
 		}
 	}
-	for _, tr := range r.Trades {
+	for _, tr := range r.Trades() {
 		if !(tr.Quantity > 0) || tr.Price < 0 || tr.Fee < 0 || tr.Slippage < 0 || tr.Value != tr.Quantity*tr.Price {
 			t.Fatalf("bad trade %+v", tr)
 		}

@@ -111,12 +111,14 @@ func computeMetrics(cfg Config, r *Result) Metrics {
 		m.Calmar = m.CAGR / m.MaxDrawdown
 	}
 	var traded, navSum float64
-	for _, t := range r.Trades {
-		traded += t.Value
-		m.Fees += t.Fee
-		m.Slippage += t.Slippage
+	for _, c := range r.log {
+		for _, t := range c {
+			traded += t.v
+			m.Fees += t.fee
+			m.Slippage += t.slip
+			m.Trades++
+		}
 	}
-	m.Trades = len(r.Trades)
 	in := 0
 	for i, v := range r.NAV {
 		navSum += v

@@ -77,7 +77,7 @@ func TestRunProperties(t *testing.T) {
 			if len(r.Decisions) > 0 {
 				first = r.Decisions[0].Date
 			}
-			for _, tr := range r.Trades {
+			for _, tr := range r.Trades() {
 				if tr.Reason != backtest.ReasonDelisted && tr.Date <= first {
 					t.Fatalf("trade on %s before or on the first decision's close %s", tr.Date, first)
 				}

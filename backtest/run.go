@@ -155,10 +155,47 @@ type Result struct {
 	NAV       []float64     // net asset value at the close, after that day's trades
 	Exposure  []float64     // risky holdings / NAV at the close
 	Levels    []index.Level // the signal level in effect at each close (NoLevel before the first)
-	Trades    []Trade
 	Decisions []Decision
 	Metrics   Metrics
 	Monthly   []Month
+
+	// The transaction log, kept compact (no pointers, so it costs the
+	// garbage collector nothing) and expanded by Trades.
+	log    [][]rec
+	dates  []regime.Date // the market's dates and assets the log refers to
+	assets []string
+}
+
+// rec is one trade of the compact log.
+type rec struct {
+	day, asset int32
+	side       Side
+	reason     Reason
+	q, p       float64
+	v, fee     float64
+	slip       float64
+}
+
+// NumTrades returns the number of trades in the transaction log.
+func (r *Result) NumTrades() int {
+	n := 0
+	for _, c := range r.log {
+		n += len(c)
+	}
+	return n
+}
+
+// Trades returns the transaction log in execution order. Each call builds
+// a new slice.
+func (r *Result) Trades() []Trade {
+	out := make([]Trade, 0, r.NumTrades())
+	for _, c := range r.log {
+		for _, x := range c {
+			out = append(out, Trade{Date: r.dates[x.day], Side: x.side, Reason: x.reason, Asset: r.assets[x.asset],
+				Quantity: x.q, Price: x.p, Value: x.v, Fee: x.fee, Slippage: x.slip})
+		}
+	}
+	return out
 }
 
 type order struct {
@@ -178,11 +215,10 @@ type sim struct {
 	cash   float64
 	stable []int // column of each cfg.Stable asset, -1 if absent
 	isStab []bool
-	member []bool    // risky constituent of the current target
-	first  []int     // first day row with a close, len(Dates) if none
-	trades []Trade   // the current chunk of the log
-	chunks [][]Trade // full chunks, in order
-	ntr    int       // trades logged
+	member []bool  // risky constituent of the current target
+	first  []int   // first day row with a close, len(Dates) if none
+	trades []rec   // the current chunk of the log
+	chunks [][]rec // full chunks, in order
 	target []float64
 	inTgt  []bool
 	newMem []bool
@@ -341,17 +377,18 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 		}
 		r.Decisions = append(r.Decisions, d)
 	}
-	r.Trades = s.allTrades()
+	r.log, r.dates, r.assets = s.chunks, m.Dates, m.Assets
+	if len(s.trades) > 0 {
+		r.log = append(r.log, s.trades)
+	}
 	r.Metrics = computeMetrics(cfg, r)
 	r.Monthly = monthly(r.Dates, r.NAV)
 	return r, nil
 }
 
-// The trade log grows by chunks (each twice the previous, from
-// firstChunk) that are joined once when Run returns, instead of one large
-// slice copied at every growth; a typical run fits in the first chunk and
-// is returned without a copy.
-const firstChunk = 8192
+// firstChunk is the capacity of the first chunk of the trade log; each
+// later chunk is twice the previous one, and chunks are never copied.
+const firstChunk = 4096
 
 // log appends a trade to the log.
 func (s *sim) log(t, a int, side Side, reason Reason, q, p, v, fee, slip float64) {
@@ -361,23 +398,9 @@ func (s *sim) log(t, a int, side Side, reason Reason, q, p, v, fee, slip float64
 			s.chunks = append(s.chunks, s.trades)
 			n = 2 * len(s.trades)
 		}
-		s.trades = make([]Trade, 0, n)
+		s.trades = make([]rec, 0, n)
 	}
-	s.trades = append(s.trades, Trade{Date: s.m.Dates[t], Side: side, Reason: reason, Asset: s.m.Assets[a],
-		Quantity: q, Price: p, Value: v, Fee: fee, Slippage: slip})
-	s.ntr++
-}
-
-// allTrades returns the whole log as one slice.
-func (s *sim) allTrades() []Trade {
-	if len(s.chunks) == 0 {
-		return s.trades
-	}
-	out := make([]Trade, 0, s.ntr)
-	for _, c := range s.chunks {
-		out = append(out, c...)
-	}
-	return append(out, s.trades...)
+	s.trades = append(s.trades, rec{day: int32(t), asset: int32(a), side: side, reason: reason, q: q, p: p, v: v, fee: fee, slip: slip})
 }
 
 // nav returns cash + sum of qty*last close over held assets in column

@@ -25,11 +25,11 @@ func TestRunInvariants(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkInvariants(t, cfg, m, r)
-				if len(r.Trades) == 0 || len(r.Decisions) == 0 {
+				if r.NumTrades() == 0 || r.NumTrades() != r.Metrics.Trades || len(r.Decisions) == 0 {
 					t.Fatalf("no trades or decisions")
 				}
 				reasons := map[backtest.Reason]int{}
-				for _, tr := range r.Trades {
+				for _, tr := range r.Trades() {
 					reasons[tr.Reason]++
 				}
 				for _, want := range []backtest.Reason{backtest.ReasonScheduled, backtest.ReasonRegime, backtest.ReasonConstituent, backtest.ReasonDepeg} {
@@ -55,7 +55,7 @@ func TestDeadCoinCosts(t *testing.T) {
 	}
 	checkInvariants(t, cfg, m, r)
 	found := false
-	for _, tr := range r.Trades {
+	for _, tr := range r.Trades() {
 		if tr.Asset == "deadcoin" && tr.Reason == backtest.ReasonDelisted {
 			found = true
 			if tr.Value != 0 || tr.Price != 0 {
@@ -130,7 +130,7 @@ func TestNoLookAhead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(prefixTrades(want.Trades, cutDate), prefixTrades(got.Trades, cutDate)) {
+			if !reflect.DeepEqual(prefixTrades(want.Trades(), cutDate), prefixTrades(got.Trades(), cutDate)) {
 				t.Fatal("trades up to the cut differ")
 			}
 			if fmt.Sprintf("%+v", prefixDecisions(want.Decisions, cutDate)) != fmt.Sprintf("%+v", prefixDecisions(got.Decisions, cutDate)) { // NaN-safe
@@ -194,7 +194,7 @@ func TestPrefixInvariance(t *testing.T) {
 				t.Fatalf("k=%d: NAV of %s differs", k, r.Dates[i])
 			}
 		}
-		if fmt.Sprintf("%+v", r.Trades) != fmt.Sprintf("%+v", prefixTrades(full.Trades, m.Dates[k])) {
+		if fmt.Sprintf("%+v", r.Trades()) != fmt.Sprintf("%+v", prefixTrades(full.Trades(), m.Dates[k])) {
 			t.Fatalf("k=%d: trades differ", k)
 		}
 	}

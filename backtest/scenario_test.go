@@ -384,17 +384,18 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkInvariants(t, sc.cfg, m, r)
+			trades := r.Trades()
 			logTrades := func() {
-				for _, tr := range r.Trades {
+				for _, tr := range trades {
 					t.Logf("  got trade %s %s %s qty=%.10g price=%g fee=%.10g slip=%.10g reason=%s", tr.Date, tr.Side, tr.Asset, tr.Quantity, tr.Price, tr.Fee, tr.Slippage, tr.Reason)
 				}
 			}
-			if len(r.Trades) != len(sc.trades) {
+			if len(trades) != len(sc.trades) {
 				logTrades()
-				t.Fatalf("%d trades, want %d", len(r.Trades), len(sc.trades))
+				t.Fatalf("%d trades, want %d", len(trades), len(sc.trades))
 			}
 			for i, w := range sc.trades {
-				g := r.Trades[i]
+				g := trades[i]
 				if g.Date != w.Date || g.Side != w.Side || g.Asset != w.Asset || g.Reason != w.Reason ||
 					!near(g.Quantity, w.Quantity) || !near(g.Price, w.Price) || !near(g.Fee, w.Fee) || !near(g.Slippage, w.Slippage) {
 					logTrades()
