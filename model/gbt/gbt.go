@@ -172,6 +172,33 @@ type params struct {
 	Init     model.Vec         `json:"init"`  // initial raw score per logit
 	Trees    []Tree            `json:"trees"` // round-major: trees[r*logits+k]
 	Calib    *model.Calibrator `json:"calibration,omitempty"`
+
+	flat  []node // all trees' nodes in one array, for prediction
+	roots []int  // index of each tree's root in flat
+}
+
+// node is a tree node laid out for prediction: one cache line holds it.
+type node struct {
+	thr         float64
+	value       float64
+	feature     int32 // < 0 for a leaf
+	left, right int32 // absolute indices into flat
+	missingLeft bool
+}
+
+// compile builds the flat prediction layout from Trees. The comparisons
+// and values are the same as Tree.Predict's, so results are identical.
+func (p *params) compile() {
+	p.flat, p.roots = p.flat[:0], p.roots[:0]
+	for _, t := range p.Trees {
+		base := len(p.flat)
+		p.roots = append(p.roots, base)
+		for i := range t.Feature {
+			p.flat = append(p.flat, node{thr: float64(t.Threshold[i]), value: float64(t.Value[i]),
+				feature: int32(t.Feature[i]), left: int32(base + t.Left[i]), right: int32(base + t.Right[i]),
+				missingLeft: t.MissingLeft[i]})
+		}
+	}
 }
 
 func (p *params) logits() int {
@@ -288,8 +315,17 @@ func (p *params) predict(x []float64) []float64 {
 	r := p.logits()
 	f := make([]float64, r)
 	copy(f, p.Init)
-	for t := range p.Trees {
-		f[t%r] += p.Trees[t].Predict(x)
+	for t, root := range p.roots {
+		n := &p.flat[root]
+		for n.feature >= 0 {
+			v := x[n.feature]
+			if v <= n.thr || (n.missingLeft && math.IsNaN(v)) {
+				n = &p.flat[n.left]
+			} else {
+				n = &p.flat[n.right]
+			}
+		}
+		f[t%r] += n.value
 	}
 	out := make([]float64, p.Classes)
 	probs(out, f)
@@ -367,6 +403,7 @@ func Load(r io.Reader) (*Model, error) {
 	if err := p.Calib.Check(p.Classes); err != nil {
 		return nil, err
 	}
+	p.compile()
 	return &Model{cfg: cfg, features: meta.Features, window: regime.DateRange{From: meta.From, To: meta.To}, p: &p}, nil
 }
 

@@ -448,6 +448,7 @@ func train(X [][]float64, y []int, w []float64, k int, cfg Config) (*params, []f
 		}
 		loss = append(loss, updateProbs(prob, F, y, w, k))
 	}
+	p.compile()
 	return p, loss
 }
 
