@@ -140,9 +140,10 @@ func NewMarketStream(fs []Factor, m *Market) (*Stream, *Matrix, error) {
 	return st, st.history(), nil
 }
 
-// history runs the factors over all days of the input, day by day (so
-// shared intermediate states advance once per day), writing a block of
-// days into a row buffer and then into the column-major matrix.
+// history runs the factors over all days of the input in blocks of ringN
+// days: within a block, each factor runs over every day before the next
+// factor starts (its code and state stay hot in cache); shared states
+// remember the block's days, so every factor sees them computed once.
 func (st *Stream) history() *Matrix {
 	n := st.in.Len()
 	m := newMatrix(st.in.dates, st.factors, st.missing)
@@ -162,20 +163,12 @@ func (st *Stream) history() *Matrix {
 		}
 		act = append(act, active{col, step})
 	}
-	const block = 64
-	buf := make([]float32, block*len(act))
-	for i0 := 0; i0 < n; i0 += block {
-		i1 := min(i0+block, n)
-		for i := i0; i < i1; i++ {
-			row := buf[(i-i0)*len(act) : (i-i0+1)*len(act)]
-			for a := range act {
-				row[a] = float32(act[a].step(i))
-			}
-		}
-		for a := range act {
-			col := act[a].col
-			for i := i0; i < i1; i++ {
-				col[i] = buf[(i-i0)*len(act)+a]
+	for i0 := 0; i0 < n; i0 += ringN {
+		i1 := min(i0+ringN, n)
+		for _, a := range act {
+			col, step := a.col[i0:i1], a.step
+			for k := range col {
+				col[k] = float32(step(i0 + k))
 			}
 		}
 	}

@@ -83,81 +83,88 @@ func emaOf(in *Input, n int) *memo {
 
 // dmShared is the shared ADX/DMI(14) state.
 type dmShared struct {
-	h, l, c       *[]float64
-	d             dmState
-	last          int
-	adx, pdi, mdi float64
+	h, l, c *[]float64
+	d       dmState
+	hi      int
+	out     [ringN]dmOut
 }
+
+type dmOut struct{ adx, pdi, mdi float64 }
 
 func dmOf(in *Input) *dmShared {
 	return sharedState(in, "dm14", func() *dmShared {
-		return &dmShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), d: dmState{n: 14}, last: -1}
+		return &dmShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), d: dmState{n: 14}}
 	})
 }
 
-func (s *dmShared) at(i int) {
-	if i == s.last {
-		return
+func (s *dmShared) at(i int) *dmOut {
+	for ; s.hi <= i; s.hi++ {
+		o := &s.out[uint(s.hi)%ringN]
+		o.adx, o.pdi, o.mdi = s.d.push((*s.h)[s.hi], (*s.l)[s.hi], (*s.c)[s.hi])
 	}
-	s.last = i
-	s.adx, s.pdi, s.mdi = s.d.push((*s.h)[i], (*s.l)[i], (*s.c)[i])
+	return &s.out[uint(i)%ringN]
 }
 
 // macdShared is the shared MACD(12,26,9) state.
 type macdShared struct {
-	p         *[]float64
-	f, s, g   *ema
-	last      int
-	line, sig float64
+	p       *[]float64
+	f, s, g *ema
+	hi      int
+	out     [ringN]macdOut
 }
+
+type macdOut struct{ line, sig float64 }
 
 func macdOf(in *Input) *macdShared {
 	return sharedState(in, "macd", func() *macdShared {
-		return &macdShared{p: in.Col(InClose), f: newEMA(12), s: newEMA(26), g: newEMA(9), last: -1}
+		return &macdShared{p: in.Col(InClose), f: newEMA(12), s: newEMA(26), g: newEMA(9)}
 	})
 }
 
-func (m *macdShared) at(i int) {
-	if i == m.last {
-		return
+func (m *macdShared) at(i int) *macdOut {
+	for ; m.hi <= i; m.hi++ {
+		o := &m.out[uint(m.hi)%ringN]
+		x := (*m.p)[m.hi]
+		o.line = m.f.push(x) - m.s.push(x)
+		o.sig = nan
+		if fin(o.line) {
+			o.sig = m.g.push(o.line)
+		}
 	}
-	m.last = i
-	x := (*m.p)[i]
-	m.line = m.f.push(x) - m.s.push(x)
-	m.sig = nan
-	if fin(m.line) {
-		m.sig = m.g.push(m.line)
-	}
+	return &m.out[uint(i)%ringN]
 }
 
 // stochShared is the shared 14-day high/low channel with slow %K and %D.
 type stochShared struct {
-	h, l, c      *[]float64
-	hh, ll       *mono
-	sk, sd       *win
-	last         int
-	hi, lo, k, d float64
+	h, l, c *[]float64
+	hh, ll  *mono
+	sk, sd  *win
+	hi      int
+	out     [ringN]stochOut
 }
+
+type stochOut struct{ hi, lo, k, d float64 }
 
 func stochOf(in *Input) *stochShared {
 	return sharedState(in, "stoch14", func() *stochShared {
 		return &stochShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), hh: newMono(14, true), ll: newMono(14, false),
-			sk: newWin(3), sd: newWin(3), last: -1}
+			sk: newWin(3), sd: newWin(3)}
 	})
 }
 
-func (s *stochShared) at(i int) {
-	if i == s.last {
-		return
+func (s *stochShared) at(i int) *stochOut {
+	for ; s.hi <= i; s.hi++ {
+		j := s.hi
+		o := &s.out[uint(j)%ringN]
+		s.hh.push((*s.h)[j])
+		s.ll.push((*s.l)[j])
+		o.hi, o.lo = s.hh.value(), s.ll.value()
+		s.sk.push(100 * div((*s.c)[j]-o.lo, o.hi-o.lo))
+		o.k = s.sk.mean()
+		s.sd.push(o.k)
+		o.d = s.sd.mean()
 	}
-	s.last = i
-	s.hh.push((*s.h)[i])
-	s.ll.push((*s.l)[i])
-	s.hi, s.lo = s.hh.value(), s.ll.value()
-	s.sk.push(100 * div((*s.c)[i]-s.lo, s.hi-s.lo))
-	s.k = s.sk.mean()
-	s.sd.push(s.k)
-	s.d = s.sd.mean()
+	return &s.out[uint(i)%ringN]
 }
 
 func priceFactors() []Factor {
@@ -230,8 +237,8 @@ func priceFactors() []Factor {
 			p := in.Col(InClose)
 			m := macdOf(in)
 			return func(i int) float64 {
-				m.at(i)
-				x, line, sig := (*p)[i], m.line, m.sig
+				o := m.at(i)
+				x, line, sig := (*p)[i], o.line, o.sig
 				switch out {
 				case 0:
 					return div(line, x)
@@ -281,8 +288,8 @@ func priceFactors() []Factor {
 		return tok(name, "trend", formula, warm, inHLC, func(in *Input) StepFunc {
 			d := dmOf(in)
 			return func(i int) float64 {
-				d.at(i)
-				adx, p, m := d.adx, d.pdi, d.mdi
+				o := d.at(i)
+				adx, p, m := o.adx, o.pdi, o.mdi
 				switch out {
 				case 0:
 					return adx
@@ -313,11 +320,11 @@ func priceFactors() []Factor {
 		return tok(name, "oscillator", formula, warm, inHLC, func(in *Input) StepFunc {
 			st := stochOf(in)
 			return func(i int) float64 {
-				st.at(i)
+				o := st.at(i)
 				if d {
-					return st.d
+					return o.d
 				}
-				return st.k
+				return o.k
 			}
 		})
 	}
@@ -329,8 +336,8 @@ func priceFactors() []Factor {
 			c := in.Col(InClose)
 			st := stochOf(in)
 			return func(i int) float64 {
-				st.at(i)
-				return -100 * div(st.hi-(*c)[i], st.hi-st.lo)
+				o := st.at(i)
+				return -100 * div(o.hi-(*c)[i], o.hi-o.lo)
 			}
 		}))
 	for _, n := range []int{10, 20} {

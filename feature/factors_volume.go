@@ -11,20 +11,25 @@ import (
 // than srMaxAge days are kept as levels; the nearest level above the close
 // is resistance, the nearest below is support.
 type srState struct {
-	h, l, c    *[]float64
-	lv         [srLevels]float64 // ring of the latest pivot levels
-	at         [srLevels]int     // day each was confirmed
-	next       int
-	sorted     [srLevels]float64 // active levels, ascending
-	touch      [srLevels]int     // levels within ±srBand of sorted[k]
-	ns         int
-	oldest     int // earliest confirmation day among active levels
-	dirty      bool
-	sup, res   float64 // at the latest step
-	supN, resN int     // touches of sup/res
-	prevSup    float64
-	prevRes    float64
-	last       int
+	h, l, c *[]float64
+	lv      [srLevels]float64 // ring of the latest pivot levels
+	at      [srLevels]int     // day each was confirmed
+	next    int
+	sorted  [srLevels]float64 // active levels, ascending
+	touch   [srLevels]int     // levels within ±srBand of sorted[k]
+	ns      int
+	oldest  int // earliest confirmation day among active levels
+	dirty   bool
+	cur     srOut // at the latest computed day
+	hi      int   // next day to compute
+	out     [ringN]srOut
+}
+
+// srOut is the support/resistance picture of one day.
+type srOut struct {
+	sup, res         float64 // nearest levels below/above the close
+	supN, resN       int     // touches of sup/res
+	prevSup, prevRes float64 // the previous day's sup/res
 }
 
 const (
@@ -37,7 +42,7 @@ const (
 // srOf returns the support/resistance state shared by the sr_* factors.
 func srOf(in *Input) *srState {
 	return sharedState(in, "sr", func() *srState {
-		s := &srState{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), sup: nan, res: nan, last: -1}
+		s := &srState{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), cur: srOut{sup: nan, res: nan}}
 		for j := range s.at {
 			s.at[j] = -1 << 40
 		}
@@ -86,12 +91,18 @@ func (s *srState) rebuild(i int) {
 	s.dirty = false
 }
 
-func (s *srState) step(i int) {
-	if i == s.last {
-		return
+// day returns day i's picture, computing the days up to i first.
+func (s *srState) day(i int) *srOut {
+	for ; s.hi <= i; s.hi++ {
+		s.step(s.hi)
+		s.out[uint(s.hi)%ringN] = s.cur
 	}
-	s.last = i
-	s.prevSup, s.prevRes = s.sup, s.res
+	return &s.out[uint(i)%ringN]
+}
+
+func (s *srState) step(i int) {
+	c := &s.cur
+	c.prevSup, c.prevRes = c.sup, c.res
 	if i >= 2*pivotK {
 		ph, pl := pivotAt(*s.h, *s.l, i, pivotK)
 		if fin(ph) {
@@ -105,7 +116,7 @@ func (s *srState) step(i int) {
 		s.rebuild(i)
 	}
 	x := (*s.c)[i]
-	s.sup, s.res, s.supN, s.resN = nan, nan, 0, 0
+	c.sup, c.res, c.supN, c.resN = nan, nan, 0, 0
 	if !fin(x) {
 		return
 	}
@@ -114,14 +125,14 @@ func (s *srState) step(i int) {
 		r++
 	}
 	if r < s.ns {
-		s.res, s.resN = s.sorted[r], s.touch[r]
+		c.res, c.resN = s.sorted[r], s.touch[r]
 	}
 	k := r - 1
 	for k >= 0 && s.sorted[k] >= x {
 		k--
 	}
 	if k >= 0 {
-		s.sup, s.supN = s.sorted[k], s.touch[k]
+		c.sup, c.supN = s.sorted[k], s.touch[k]
 	}
 }
 
@@ -296,49 +307,49 @@ func volumeFactors() []Factor {
 			}
 		}))
 	// support / resistance
-	sr := func(name, formula string, warm int, out func(s *srState, x float64) float64) Factor {
+	sr := func(name, formula string, warm int, out func(s *srOut, x float64) float64) Factor {
 		return tok(name, "support_resistance", formula, warm, inHLC, func(in *Input) StepFunc {
 			s := srOf(in)
 			c := in.Col(InClose)
 			return func(i int) float64 {
-				s.step(i)
+				o := s.day(i)
 				x := (*c)[i]
 				if !fin(x) {
 					return nan
 				}
-				return out(s, x)
+				return out(o, x)
 			}
 		})
 	}
 	piv := fmt.Sprintf("levels = the last %d swing highs/lows (pivot: extreme of ±%d bars, known %d bars later) younger than %d days", srLevels, pivotK, pivotK, srMaxAge)
 	fs = append(fs,
 		sr("sr_dist_support", "close/support − 1, support = highest level below close; "+piv, 2*pivotK,
-			func(s *srState, x float64) float64 { return div(x, s.sup) - 1 }),
+			func(s *srOut, x float64) float64 { return div(x, s.sup) - 1 }),
 		sr("sr_dist_resistance", "resistance/close − 1, resistance = lowest level above close; "+piv, 2*pivotK,
-			func(s *srState, x float64) float64 { return div(s.res, x) - 1 }),
+			func(s *srOut, x float64) float64 { return div(s.res, x) - 1 }),
 		sr("sr_support_touches", "number of levels within ±2% of the nearest support (NaN when none); "+piv, 2*pivotK,
-			func(s *srState, x float64) float64 {
+			func(s *srOut, x float64) float64 {
 				if s.supN == 0 {
 					return nan
 				}
 				return float64(s.supN)
 			}),
 		sr("sr_resistance_touches", "number of levels within ±2% of the nearest resistance (NaN when none); "+piv, 2*pivotK,
-			func(s *srState, x float64) float64 {
+			func(s *srOut, x float64) float64 {
 				if s.resN == 0 {
 					return nan
 				}
 				return float64(s.resN)
 			}),
 		sr("sr_breakout", "1 when close[t] > yesterday's nearest resistance, else 0; "+piv, 2*pivotK+1,
-			func(s *srState, x float64) float64 {
+			func(s *srOut, x float64) float64 {
 				if x > s.prevRes {
 					return 1
 				}
 				return 0
 			}),
 		sr("sr_breakdown", "1 when close[t] < yesterday's nearest support, else 0; "+piv, 2*pivotK+1,
-			func(s *srState, x float64) float64 {
+			func(s *srOut, x float64) float64 {
 				if x < s.prevSup {
 					return 1
 				}

@@ -56,9 +56,11 @@ type Input struct {
 }
 
 // sharedState returns the intermediate state registered under key in in,
-// creating it with mk on first use. Factors built on one Input share it:
-// a stream calls every factor once per day in day order, so a state that
-// memoises on the day index is advanced exactly once per day.
+// creating it with mk on first use. Factors built on one Input share it.
+// A shared state advances itself day by day on demand and remembers its
+// outputs for the last ringN days (see memo), so consumers may run in any
+// interleaving as long as none asks for a day more than ringN days behind
+// the furthest day asked for.
 func sharedState[T any](in *Input, key string, mk func() T) T {
 	if v, ok := in.shared[key]; ok {
 		return v.(T)
@@ -71,24 +73,31 @@ func sharedState[T any](in *Input, key string, mk func() T) T {
 	return v
 }
 
-// memo is a shared derived daily series computed once per day.
+// ringN is how many recent days a shared state remembers. Streams run
+// each factor over blocks of at most ringN days, so every consumer of a
+// shared state asks for days the state still remembers.
+const ringN = 128
+
+// memo is a shared derived daily series: f is called exactly once per
+// day, in day order, and the last ringN values are kept.
 type memo struct {
-	last int
-	v    float64
-	f    func(i int) float64
+	hi  int // next day to compute
+	buf [ringN]float64
+	f   func(i int) float64
 }
 
 func (m *memo) at(i int) float64 {
-	if i != m.last {
-		m.last, m.v = i, m.f(i)
+	for m.hi <= i {
+		m.buf[uint(m.hi)%ringN] = m.f(m.hi)
+		m.hi++
 	}
-	return m.v
+	return m.buf[uint(i)%ringN]
 }
 
 // memoOf returns the shared derived series under key; mk builds its
-// per-day function (called exactly once per day).
+// per-day function.
 func memoOf(in *Input, key string, mk func() func(i int) float64) *memo {
-	return sharedState(in, key, func() *memo { return &memo{last: -1, f: mk()} })
+	return sharedState(in, key, func() *memo { return &memo{f: mk()} })
 }
 
 // Col returns the column named name, or nil if absent.

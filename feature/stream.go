@@ -41,8 +41,27 @@ func maxBad(n int) int { return n / 10 }
 func newWin(n int) *win { return &win{buf: make([]float64, n), n: n} }
 
 func (w *win) push(x float64) {
+	pos := w.pos
+	old := w.buf[pos]
+	w.buf[pos] = x
+	if d := x - old; w.cnt == w.n && d-d == 0 {
+		// steady state, both known: one add per running sum
+		w.sum += d
+		w.sq += d * (x + old)
+		w.seen++
+	} else {
+		w.slowPush(x, old)
+	}
+	if pos++; pos == w.n {
+		pos = 0
+		w.resync()
+	}
+	w.pos = pos
+}
+
+func (w *win) slowPush(x, old float64) {
 	if w.cnt == w.n {
-		if old := w.buf[w.pos]; fin(old) {
+		if fin(old) {
 			w.sum -= old
 			w.sq -= old * old
 		} else {
@@ -51,7 +70,6 @@ func (w *win) push(x float64) {
 	} else {
 		w.cnt++
 	}
-	w.buf[w.pos] = x
 	if fin(x) {
 		w.sum += x
 		w.sq += x * x
@@ -59,15 +77,16 @@ func (w *win) push(x float64) {
 	} else {
 		w.bad++
 	}
-	w.pos++
-	if w.pos == w.n {
-		w.pos = 0
-		w.sum, w.sq = 0, 0
-		for _, v := range w.buf {
-			if fin(v) {
-				w.sum += v
-				w.sq += v * v
-			}
+}
+
+// resync recomputes the running sums from the ring (every n pushes), so
+// rounding drift cannot accumulate.
+func (w *win) resync() {
+	w.sum, w.sq = 0, 0
+	for _, v := range w.buf {
+		if fin(v) {
+			w.sum += v
+			w.sq += v * v
 		}
 	}
 }
