@@ -198,12 +198,16 @@ func (r *Result) Trades() []Trade {
 	return out
 }
 
+// order is a target for one asset, decided on a close and executed at a
+// later one.
 type order struct {
 	asset  int
 	weight float64 // target weight of NAV at execution
 	reason Reason
 }
 
+// sim is the state of one Run: holdings, cash, the log and scratch
+// buffers reused from day to day.
 type sim struct {
 	cfg    Config
 	m      *Market
@@ -309,7 +313,7 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 				q := s.qty[a]
 				v := q * p
 				s.log(t, a, Sell, ReasonDelisted, q, p, v, 0, 0)
-				s.cash += v - 0 - 0
+				s.cash += v // a sell without fee or slippage: cash + (value - 0 - 0)
 				s.qty[a] = 0
 				writeoff = true
 			}
