@@ -502,6 +502,9 @@ func BenchmarkBuild(b *testing.B) {
 	fs := feature.ByLevel(feature.LevelToken)
 	for _, size := range []struct{ tokens, days int }{{100, 3650}, {1000, 3650}, {5000, 3650}} {
 		b.Run(fmt.Sprintf("%dx%d", size.tokens, size.days), func(b *testing.B) {
+			if testing.Short() && size.tokens > 1000 {
+				b.Skip("needs about 8 GB of memory; run without -short")
+			}
 			ss := synthPanel(size.tokens, size.days)
 			values := float64(size.tokens * size.days * len(fs))
 			matrixBytes := values * 4

@@ -18,9 +18,15 @@
 //
 // A factor's value at index i depends only on inputs at indices <= i.
 // Every factor is computed by a streaming state machine (a StepFunc) that
-// is fed the days in order, so building a whole history and appending one
-// day run the same code. The lookahead subpackage proves the property for
-// every registered factor (prefix truncation and future poisoning).
+// is fed the days in order, so building a whole history (Build,
+// BuildPanel) and appending one day (Stream.Append, Panel.Append) run the
+// same code and give the same values. Factors of one build share
+// intermediate states (log returns, moving averages, the DMI, MACD,
+// stochastic and support/resistance states); a shared state advances day
+// by day on demand and remembers its last days, so the build can run each
+// factor over a block of days at a time. The lookahead subpackage proves
+// the property for every registered factor alone and for the whole build
+// (prefix truncation and future poisoning).
 //
 // # Missing values
 //
