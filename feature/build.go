@@ -67,8 +67,11 @@ func (m *Matrix) Why(name string, i int) string {
 	return "an input is unknown on this day or within the factor's window, or the value is undefined (e.g. a flat window)"
 }
 
-func newMatrix(dates []regime.Date, fs []Factor, missing []string) *Matrix {
-	m := &Matrix{Dates: dates, Names: make([]string, len(fs)), Data: make([]float32, len(dates)*len(fs)),
+func newMatrix(dates []regime.Date, fs []Factor, missing []string, data []float32) *Matrix {
+	if data == nil {
+		data = make([]float32, len(dates)*len(fs))
+	}
+	m := &Matrix{Dates: dates, Names: make([]string, len(fs)), Data: data,
 		Missing: missing, warmup: make([]int, len(fs))}
 	for j, f := range fs {
 		m.Names[j], m.warmup[j] = f.Name, f.Warmup
@@ -118,6 +121,12 @@ func newStream(fs []Factor, in *Input, lvl Level) (*Stream, error) {
 // NewStream starts a token-level stream over the history in s and returns
 // it with the factor matrix of that history. s is read, never written.
 func NewStream(fs []Factor, s *Series) (*Stream, *Matrix, error) {
+	return newTokenStream(fs, s, nil)
+}
+
+// newTokenStream is NewStream writing the matrix into data (len(s.Dates)
+// * len(fs) values) or, when data is nil, into a new slice.
+func newTokenStream(fs []Factor, s *Series, data []float32) (*Stream, *Matrix, error) {
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -125,7 +134,7 @@ func NewStream(fs []Factor, s *Series) (*Stream, *Matrix, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, st.history(), nil
+	return st, st.history(data), nil
 }
 
 // NewMarketStream is NewStream for market-level factors.
@@ -137,16 +146,16 @@ func NewMarketStream(fs []Factor, m *Market) (*Stream, *Matrix, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, st.history(), nil
+	return st, st.history(nil), nil
 }
 
 // history runs the factors over all days of the input in blocks of ringN
 // days: within a block, each factor runs over every day before the next
 // factor starts (its code and state stay hot in cache); shared states
 // remember the block's days, so every factor sees them computed once.
-func (st *Stream) history() *Matrix {
+func (st *Stream) history(data []float32) *Matrix {
 	n := st.in.Len()
-	m := newMatrix(st.in.dates, st.factors, st.missing)
+	m := newMatrix(st.in.dates, st.factors, st.missing, data)
 	nan32 := float32(math.NaN())
 	type active struct {
 		col  []float32
