@@ -47,6 +47,7 @@ type cli struct {
 	Obs      obsCmd      `cmd:"" help:"Print one observation series."`
 	Factors  factorsCmd  `cmd:"" help:"List the factor registry or export factor values for an asset or the market."`
 	Stats    statsCmd    `cmd:"" help:"Summarise the store: row counts, coverage and a content hash."`
+	Backtest backtestCmd `cmd:"" help:"Backtest the regime-switching top-100 index against buy-and-hold, BTC and SMA200 benchmarks; sweeps with overfitting statistics."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 
