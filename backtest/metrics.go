@@ -258,8 +258,18 @@ func MonthlyTable(months []Month) string {
 // MetricsTable formats named metrics side by side, one row per metric,
 // one column per run, in the order given.
 func MetricsTable(names []string, ms []Metrics) string {
-	pct := func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
-	num := func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f%%", 100*v)
+	}
+	num := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", v)
+	}
 	rows := []struct {
 		label string
 		f     func(m Metrics) string
