@@ -773,3 +773,43 @@ func RebuildNAV(m *backtest.Market, initial float64, start regime.Date, trades [
 	}
 	return out, nil
 }
+
+// Coverage summarises the universe decisions of a run dated from..to
+// (NoDate: open): how many constituents the index held and how much of
+// the top-N investable universe it had to skip for lack of a daily close.
+type Coverage struct {
+	Decisions   int     `json:"decisions"`       // decisions with a universe selection
+	AvgMembers  float64 `json:"avg_members"`     // mean constituents chosen
+	AvgUnpriced float64 `json:"avg_unpriced"`    // mean top-N candidates skipped without a daily close
+	CapShare    float64 `json:"unpriced_cap"`    // mean market-cap share of those candidates
+	WeightShare float64 `json:"unpriced_weight"` // mean index weight they would have had
+	MinWeight   float64 `json:"min_unpriced_weight"`
+	MaxWeight   float64 `json:"max_unpriced_weight"`
+}
+
+// RunCoverage returns the Coverage of r's decisions dated from..to. Values
+// are NaN when no decision selected a universe (fixed universes).
+func RunCoverage(r *backtest.Result, from, to regime.Date) Coverage {
+	c := Coverage{MinWeight: math.Inf(1), MaxWeight: math.Inf(-1)}
+	var members, unpriced, cs, ws float64
+	for _, d := range r.Decisions {
+		if (from != regime.NoDate && d.Date < from) || (to != regime.NoDate && d.Date > to) || math.IsNaN(d.MissingPriceShare) {
+			continue
+		}
+		c.Decisions++
+		members += float64(d.Members)
+		unpriced += float64(d.Unpriced)
+		cs += d.MissingPriceShare
+		if w := d.MissingWeightShare; !math.IsNaN(w) {
+			ws += w
+			c.MinWeight, c.MaxWeight = math.Min(c.MinWeight, w), math.Max(c.MaxWeight, w)
+		}
+	}
+	if c.Decisions == 0 {
+		nan := math.NaN()
+		return Coverage{AvgMembers: nan, AvgUnpriced: nan, CapShare: nan, WeightShare: nan, MinWeight: nan, MaxWeight: nan}
+	}
+	n := float64(c.Decisions)
+	c.AvgMembers, c.AvgUnpriced, c.CapShare, c.WeightShare = members/n, unpriced/n, cs/n, ws/n
+	return c
+}

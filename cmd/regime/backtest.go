@@ -237,6 +237,11 @@ func (c backtestCmd) writeText(w io.Writer, rep *engine.BacktestReport, sw *back
 	for _, win := range rep.Windows {
 		fmt.Fprintf(w, "\n== %s: %s..%s ==\n", strings.ReplaceAll(win.Name, "_", "-"), win.From, win.To)
 		fmt.Fprint(w, backtest.MetricsTable(cmp.Names, win.Metrics))
+		from, to := windowCoverage(in, win)
+		if cv := engine.RunCoverage(cmp.Results[1], from, to); cv.Decisions > 0 {
+			fmt.Fprintf(w, "index coverage (%s, %d decisions): %.1f constituents on average; %.1f of the top-%d investable coins skipped per decision for lack of a daily close, %.1f%% of their market cap, %.1f%% of index weight (%.1f%%..%.1f%%)\n",
+				cmp.Names[1], cv.Decisions, cv.AvgMembers, cv.AvgUnpriced, cfg.Universe.N, 100*cv.CapShare, 100*cv.WeightShare, 100*cv.MinWeight, 100*cv.MaxWeight)
+		}
 	}
 	fmt.Fprintf(w, "\nperformance by regime (%s)\n%s", cmp.Names[0], backtest.RegimeTable(cmp.Results[0].Metrics))
 	if c.Monthly {
@@ -314,10 +319,31 @@ type runOut struct {
 }
 
 type windowOut struct {
-	Name string                `json:"name"`
-	From regime.Date           `json:"from"`
-	To   regime.Date           `json:"to"`
-	Runs map[string]metricsOut `json:"runs"`
+	Name     string                 `json:"name"`
+	From     regime.Date            `json:"from"`
+	To       regime.Date            `json:"to"`
+	Runs     map[string]metricsOut  `json:"runs"`
+	Coverage map[string]coverageOut `json:"coverage"`
+}
+
+// coverageOut is engine.Coverage with NaN as null.
+type coverageOut struct {
+	Decisions   int `json:"decisions"`
+	AvgMembers  num `json:"avg_members"`
+	AvgUnpriced num `json:"avg_unpriced"`
+	CapShare    num `json:"unpriced_cap_share"`
+	WeightShare num `json:"unpriced_weight_share"`
+	MinWeight   num `json:"min_unpriced_weight_share"`
+	MaxWeight   num `json:"max_unpriced_weight_share"`
+}
+
+// windowCoverage returns the decision range of a window: the
+// out-of-sample window's decisions start on the split day.
+func windowCoverage(in *engine.BacktestInput, w engine.Window) (from, to regime.Date) {
+	if w.Name == "out_of_sample" {
+		return in.Split, regime.NoDate
+	}
+	return w.From, w.To
 }
 
 type trialOut struct {
@@ -371,9 +397,14 @@ func backtestJSON(rep *engine.BacktestReport, sw *backtest.SweepResult) backtest
 		o.Runs = append(o.Runs, ro)
 	}
 	for _, w := range rep.Windows {
-		wo := windowOut{Name: w.Name, From: w.From, To: w.To, Runs: map[string]metricsOut{}}
+		wo := windowOut{Name: w.Name, From: w.From, To: w.To, Runs: map[string]metricsOut{}, Coverage: map[string]coverageOut{}}
+		from, to := windowCoverage(in, w)
 		for i, m := range w.Metrics {
-			wo.Runs[rep.Comparison.Names[i]] = metricsJSON(m)
+			name := rep.Comparison.Names[i]
+			wo.Runs[name] = metricsJSON(m)
+			cv := engine.RunCoverage(rep.Comparison.Results[i], from, to)
+			wo.Coverage[name] = coverageOut{cv.Decisions, num(cv.AvgMembers), num(cv.AvgUnpriced), num(cv.CapShare),
+				num(cv.WeightShare), num(cv.MinWeight), num(cv.MaxWeight)}
 		}
 		o.Windows = append(o.Windows, wo)
 	}
