@@ -1,0 +1,6 @@
+//go:build !linux
+
+package feature
+
+// adviseHugePages is a no-op outside Linux.
+func adviseHugePages([]float32) {}
