@@ -356,41 +356,21 @@ func parallel(n, workers int, fn func(k int) error) error {
 
 // BuildPanel builds token-level factors for many tokens in parallel on a
 // pool of workers (GOMAXPROCS when workers <= 0). mats[k] belongs to
-// series[k]. The matrices share one backing allocation (advised to use
-// huge pages on Linux, which makes materialising a multi-gigabyte panel
-// much cheaper), so it stays alive while any of them is referenced.
+// series[k].
 func BuildPanel(series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
-	_, mats, err := buildPanel(series, fs, workers, false)
-	return mats, err
-}
-
-func buildPanel(series []*Series, fs []Factor, workers int, keep bool) ([]*Stream, []*Matrix, error) {
 	mats := make([]*Matrix, len(series))
-	var streams []*Stream
-	if keep {
-		streams = make([]*Stream, len(series))
-	}
-	off := make([]int, len(series)+1)
-	for k, s := range series {
-		off[k+1] = off[k] + len(s.Dates)*len(fs)
-	}
-	slab := make([]float32, off[len(series)])
-	adviseHugePages(slab)
 	err := parallel(len(series), workers, func(k int) error {
-		st, m, err := newTokenStream(fs, series[k], slab[off[k]:off[k+1]:off[k+1]])
+		m, err := Build(series[k], fs)
 		if err != nil {
 			return fmt.Errorf("token %d: %w", k, err)
 		}
 		mats[k] = m
-		if keep {
-			streams[k] = st
-		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return streams, mats, nil
+	return mats, nil
 }
 
 // Panel is a set of token streams advanced together.
@@ -400,14 +380,22 @@ type Panel struct {
 }
 
 // NewPanel starts a stream per token in parallel and returns the panel
-// with each token's history matrix (sharing one allocation, as in
-// BuildPanel).
+// with each token's history matrix.
 func NewPanel(series []*Series, fs []Factor, workers int) (*Panel, []*Matrix, error) {
-	streams, mats, err := buildPanel(series, fs, workers, true)
+	p := &Panel{Streams: make([]*Stream, len(series)), workers: workers}
+	mats := make([]*Matrix, len(series))
+	err := parallel(len(series), workers, func(k int) error {
+		st, m, err := NewStream(fs, series[k])
+		if err != nil {
+			return fmt.Errorf("token %d: %w", k, err)
+		}
+		p.Streams[k], mats[k] = st, m
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Panel{Streams: streams, workers: workers}, mats, nil
+	return p, mats, nil
 }
 
 // Append adds one day to every token: days[k] and rows[k] belong to token

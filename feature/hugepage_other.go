@@ -1,6 +1,0 @@
-//go:build !linux
-
-package feature
-
-// adviseHugePages is a no-op outside Linux.
-func adviseHugePages([]float32) {}
