@@ -19,6 +19,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -496,6 +497,48 @@ func synthPanel(tokens, days int) []*feature.Series {
 		ss[k] = &feature.Series{Dates: dates, Open: d.o, High: d.h, Low: d.l, Close: d.c, Volume: d.v, MarketCap: mc}
 	}
 	return ss
+}
+
+// BenchmarkMatrixFloor allocates and fills per-token float32 matrices of
+// the same sizes as BenchmarkBuild on the same workers, doing no factor
+// work: the memory floor of materialising the matrix on this machine
+// (first-touch page faults dominate on virtual machines).
+func BenchmarkMatrixFloor(b *testing.B) {
+	nf := len(feature.ByLevel(feature.LevelToken))
+	for _, size := range []struct{ tokens, days int }{{1000, 3650}, {5000, 3650}} {
+		b.Run(fmt.Sprintf("%dx%d", size.tokens, size.days), func(b *testing.B) {
+			if testing.Short() && size.tokens > 1000 {
+				b.Skip("needs about 7 GB of memory; run without -short")
+			}
+			workers := runtime.GOMAXPROCS(0)
+			cpu0 := cpuTime()
+			for b.Loop() {
+				mats := make([][]float32, size.tokens)
+				var wg sync.WaitGroup
+				for w := 0; w < workers; w++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for k := w; k < size.tokens; k += workers {
+							v := make([]float32, size.days*nf)
+							for i := range v {
+								v[i] = 1
+							}
+							mats[k] = v
+						}
+					}()
+				}
+				wg.Wait()
+				b.StopTimer()
+				mats = nil
+				runtime.GC()
+				b.StartTimer()
+			}
+			values := float64(size.tokens * size.days * nf)
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/values, "cpu-ns/value")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+		})
+	}
 }
 
 func BenchmarkBuild(b *testing.B) {
