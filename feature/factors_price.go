@@ -98,11 +98,17 @@ func dmOf(in *Input) *dmShared {
 }
 
 func (s *dmShared) at(i int) *dmOut {
+	if i >= s.hi {
+		s.advance(i)
+	}
+	return &s.out[i&(ringN-1)]
+}
+
+func (s *dmShared) advance(i int) {
 	for ; s.hi <= i; s.hi++ {
-		o := &s.out[uint(s.hi)%ringN]
+		o := &s.out[s.hi&(ringN-1)]
 		o.adx, o.pdi, o.mdi = s.d.push((*s.h)[s.hi], (*s.l)[s.hi], (*s.c)[s.hi])
 	}
-	return &s.out[uint(i)%ringN]
 }
 
 // macdShared is the shared MACD(12,26,9) state.
@@ -122,8 +128,15 @@ func macdOf(in *Input) *macdShared {
 }
 
 func (m *macdShared) at(i int) *macdOut {
+	if i >= m.hi {
+		m.advance(i)
+	}
+	return &m.out[i&(ringN-1)]
+}
+
+func (m *macdShared) advance(i int) {
 	for ; m.hi <= i; m.hi++ {
-		o := &m.out[uint(m.hi)%ringN]
+		o := &m.out[m.hi&(ringN-1)]
 		x := (*m.p)[m.hi]
 		o.line = m.f.push(x) - m.s.push(x)
 		o.sig = nan
@@ -131,7 +144,6 @@ func (m *macdShared) at(i int) *macdOut {
 			o.sig = m.g.push(o.line)
 		}
 	}
-	return &m.out[uint(i)%ringN]
 }
 
 // stochShared is the shared 14-day high/low channel with slow %K and %D.
@@ -153,9 +165,16 @@ func stochOf(in *Input) *stochShared {
 }
 
 func (s *stochShared) at(i int) *stochOut {
+	if i >= s.hi {
+		s.advance(i)
+	}
+	return &s.out[i&(ringN-1)]
+}
+
+func (s *stochShared) advance(i int) {
 	for ; s.hi <= i; s.hi++ {
 		j := s.hi
-		o := &s.out[uint(j)%ringN]
+		o := &s.out[j&(ringN-1)]
 		s.hh.push((*s.h)[j])
 		s.ll.push((*s.l)[j])
 		o.hi, o.lo = s.hh.value(), s.ll.value()
@@ -164,7 +183,6 @@ func (s *stochShared) at(i int) *stochOut {
 		s.sd.push(o.k)
 		o.d = s.sd.mean()
 	}
-	return &s.out[uint(i)%ringN]
 }
 
 func priceFactors() []Factor {

@@ -95,9 +95,9 @@ func (s *srState) rebuild(i int) {
 func (s *srState) day(i int) *srOut {
 	for ; s.hi <= i; s.hi++ {
 		s.step(s.hi)
-		s.out[uint(s.hi)%ringN] = s.cur
+		s.out[s.hi&(ringN-1)] = s.cur
 	}
-	return &s.out[uint(i)%ringN]
+	return &s.out[i&(ringN-1)]
 }
 
 func (s *srState) step(i int) {

@@ -87,11 +87,16 @@ type memo struct {
 }
 
 func (m *memo) at(i int) float64 {
-	for m.hi <= i {
-		m.buf[uint(m.hi)%ringN] = m.f(m.hi)
-		m.hi++
+	if i >= m.hi {
+		m.advance(i)
 	}
-	return m.buf[uint(i)%ringN]
+	return m.buf[i&(ringN-1)]
+}
+
+func (m *memo) advance(i int) {
+	for ; m.hi <= i; m.hi++ {
+		m.buf[m.hi&(ringN-1)] = m.f(m.hi)
+	}
 }
 
 // memoOf returns the shared derived series under key; mk builds its

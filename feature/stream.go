@@ -23,7 +23,7 @@ func div(a, b float64) float64 {
 // win is a rolling window of the last n pushed values with running sum and
 // sum of squares. It is "ok" once it holds n values of which at most
 // maxBad(n) are unknown; statistics then use the known values. Running
-// sums are recomputed from the ring every n pushes, so rounding drift
+// sums are recomputed from the ring every 4n pushes, so rounding drift
 // cannot accumulate.
 type win struct {
 	buf     []float64
@@ -31,6 +31,7 @@ type win struct {
 	cnt     int
 	bad     int // unknown values in the window
 	seen    int // known values pushed so far
+	wraps   int // times pos went back to 0
 	sum, sq float64
 }
 
@@ -54,7 +55,9 @@ func (w *win) push(x float64) {
 	}
 	if pos++; pos == w.n {
 		pos = 0
-		w.resync()
+		if w.wraps++; w.wraps&3 == 0 {
+			w.resync()
+		}
 	}
 	w.pos = pos
 }
@@ -79,7 +82,7 @@ func (w *win) slowPush(x, old float64) {
 	}
 }
 
-// resync recomputes the running sums from the ring (every n pushes), so
+// resync recomputes the running sums from the ring (every 4n pushes), so
 // rounding drift cannot accumulate.
 func (w *win) resync() {
 	w.sum, w.sq = 0, 0
