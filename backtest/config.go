@@ -39,6 +39,11 @@ type Config struct {
 
 	DelistDays     int     // a held asset without a close for this many consecutive days is written off
 	DelistRecovery float64 // fraction of the last close recovered by a write-off (0 = total loss)
+	// ListedRecovery is the fraction of the last close a held asset
+	// without a close for DelistDays days is sold at when Market.Listed
+	// marks it as still listed that day (its price source ended, not the
+	// coin); the sale pays the fee and SlippageMax.
+	ListedRecovery float64
 
 	Start regime.Date // first simulated day (NoDate: the market's first day); earlier days are warm-up history
 	BTC   string      // asset id of bitcoin for the benchmarks
@@ -61,6 +66,7 @@ func DefaultConfig() Config {
 		SlippageMax:    0.05,
 		DelistDays:     7,
 		DelistRecovery: 0,
+		ListedRecovery: 1,
 		BTC:            "bitcoin",
 		SMA:            200,
 	}
@@ -98,6 +104,8 @@ func (c Config) Validate() error {
 		return bad("delisting window", c.DelistDays, "at least 1 day")
 	case !(c.DelistRecovery >= 0 && c.DelistRecovery <= 1):
 		return bad("delisting recovery", c.DelistRecovery, "in [0, 1]")
+	case !(c.ListedRecovery >= 0 && c.ListedRecovery <= 1):
+		return bad("listed recovery", c.ListedRecovery, "in [0, 1]")
 	case c.SMA < 1:
 		return bad("SMA window", c.SMA, "at least 1 day")
 	}
@@ -134,6 +142,7 @@ func DefaultsTable() string {
 		{"Slippage maximum (also used when volume is unknown)", fmt.Sprintf("%g", c.SlippageMax)},
 		{"Days without a close before a write-off", fmt.Sprint(c.DelistDays)},
 		{"Recovery on write-off (fraction of last close)", fmt.Sprintf("%g", c.DelistRecovery)},
+		{"Sale price of a still-listed asset without a close for that long (fraction of last close, fee and maximum slippage paid)", fmt.Sprintf("%g", c.ListedRecovery)},
 		{"Bitcoin asset id (benchmarks)", c.BTC},
 		{"SMA benchmark window (days)", fmt.Sprint(c.SMA)},
 	}...)

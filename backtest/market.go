@@ -24,6 +24,12 @@ type Market struct {
 	// used on day t is the latest one dated on or before t. Constituents
 	// may name assets absent from Assets (they have no daily price).
 	Snapshots []Snapshot
+	// Listed, when not nil, marks per day and asset (row-major like
+	// Close) that the asset is known to be still listed that day although
+	// it may lack a close (e.g. it is in the universe snapshot in force):
+	// a held asset that runs out of closes while listed is sold at
+	// Config.ListedRecovery x its last close instead of written off.
+	Listed []bool
 
 	index     map[string]int
 	snaps     []snapInfo // per snapshot, built by Validate
@@ -136,6 +142,9 @@ func (m *Market) Validate() error {
 	}
 	if m.Cap != nil && len(m.Cap) != n {
 		return regime.Errorf(regime.EINVALID, "market: %d market caps for %d days x %d assets", len(m.Cap), len(m.Dates), nA)
+	}
+	if m.Listed != nil && len(m.Listed) != n {
+		return regime.Errorf(regime.EINVALID, "market: %d listed flags for %d days x %d assets", len(m.Listed), len(m.Dates), nA)
 	}
 	for i := 1; i < len(m.Dates); i++ {
 		if m.Dates[i] <= m.Dates[i-1] {

@@ -65,9 +65,10 @@ const (
 	ReasonConstituent               // "constituent_change": the asset enters or leaves the index
 	ReasonDepeg                     // "depeg": a held stablecoin lost its peg
 	ReasonDelisted                  // "delisted": no close for DelistDays days, written off
+	ReasonNoPrice                   // "no_price": no close for DelistDays days but still listed (Market.Listed), sold at the last close
 )
 
-var reasonNames = [...]string{"scheduled_rebalance", "regime_change", "constituent_change", "depeg", "delisted"}
+var reasonNames = [...]string{"scheduled_rebalance", "regime_change", "constituent_change", "depeg", "delisted", "no_price"}
 
 // String returns the snake_case name of r, as in the transaction log.
 func (r Reason) String() string {
@@ -309,11 +310,22 @@ func Run(cfg Config, m *Market, signal []index.Level) (*Result, error) {
 		writeoff := false
 		for _, a := range s.held {
 			if s.miss[a] >= cfg.DelistDays {
-				p := cfg.DelistRecovery * s.last[a]
 				q := s.qty[a]
-				v := q * p
-				s.log(t, a, Sell, ReasonDelisted, q, p, v, 0, 0)
-				s.cash += v // a sell without fee or slippage: cash + (value - 0 - 0)
+				if m.Listed != nil && m.Listed[t*nA+a] {
+					// Still listed: the price source ended, not the coin.
+					// Sold at the last close, paying the fee and the
+					// slippage of an unknown volume.
+					p := cfg.ListedRecovery * s.last[a]
+					v := q * p
+					fee, slip := cfg.FeeRate*v, cfg.SlippageMax*v
+					s.log(t, a, Sell, ReasonNoPrice, q, p, v, fee, slip)
+					s.cash += v - fee - slip
+				} else {
+					p := cfg.DelistRecovery * s.last[a]
+					v := q * p
+					s.log(t, a, Sell, ReasonDelisted, q, p, v, 0, 0)
+					s.cash += v // a sell without fee or slippage: cash + (value - 0 - 0)
+				}
 				s.qty[a] = 0
 				writeoff = true
 			}

@@ -219,6 +219,7 @@ func PrepareBacktest(ctx context.Context, st regime.Reader, opt BacktestOptions)
 	if err := p.marketSnapshots(ctx, st, in.Market, i0, i1, from, &in.Universe); err != nil {
 		return nil, err
 	}
+	listed(in.Market)
 	if err := in.Market.Validate(); err != nil {
 		return nil, err
 	}
@@ -484,6 +485,36 @@ func (p *Panel) marketSnapshots(ctx context.Context, st regime.Reader, m *backte
 	}
 	m.Snapshots = out
 	return nil
+}
+
+// listed sets m.Listed: an asset is listed on day t when the universe
+// snapshot in force at t (the latest dated on or before t) names it. A
+// held asset that runs out of daily closes while listed lost its price
+// source (a price file that stops, a gap), not its value, and is sold at
+// its last close; one that is not listed is written off (rulebook
+// section 9).
+func listed(m *backtest.Market) {
+	nA := len(m.Assets)
+	m.Listed = make([]bool, len(m.Dates)*nA)
+	for k, s := range m.Snapshots {
+		end := m.Dates[len(m.Dates)-1]
+		if k+1 < len(m.Snapshots) {
+			end = m.Snapshots[k+1].Date - 1
+		}
+		t0 := m.Day(max(s.Date, m.Dates[0]))
+		if t0 < 0 {
+			continue
+		}
+		for _, c := range s.Constituents {
+			a := m.Asset(c.AssetID)
+			if a < 0 {
+				continue
+			}
+			for t := t0; t < len(m.Dates) && m.Dates[t] <= end; t++ {
+				m.Listed[t*nA+a] = true
+			}
+		}
+	}
 }
 
 // strategySignal returns the signal on the market calendar (days i0..i1
