@@ -24,6 +24,7 @@ type backtestCmd struct {
 	Scheme    string  `help:"Weighting scheme: cap, sqrt_cap or equal (default cap)."`
 	Rebalance int     `help:"Scheduled rebalance period in days (default 7)."`
 	Fee       float64 `help:"Fee as a fraction of traded value (default 0.001)." default:"-1"`
+	Initial   float64 `help:"Starting NAV in USD (default 1000000). Slippage grows with trade size relative to daily volume, so results depend on it."`
 
 	NoStableFill bool `help:"Leave stablecoin days without a daily close unpriced instead of assuming 1.00 USD."`
 
@@ -84,6 +85,9 @@ func (c backtestCmd) options() (engine.BacktestOptions, error) {
 	}
 	if c.Fee != -1 {
 		cfg.FeeRate = c.Fee
+	}
+	if c.Initial != 0 {
+		cfg.InitialNAV = c.Initial
 	}
 	if err := cfg.Validate(); err != nil {
 		return opt, err
@@ -219,8 +223,8 @@ func (c backtestCmd) writeText(w io.Writer, rep *engine.BacktestReport, sw *back
 	cmp := rep.Comparison
 	fmt.Fprintf(w, "regime index backtest: strategy %s, %s..%s, reference %s\n", in.Strategy, in.From, in.To, in.Config.BTC)
 	cfg := in.Config
-	fmt.Fprintf(w, "rules: top %d, %s weights, exposure %s, rebalance every %d days, fee %g\n",
-		cfg.Universe.N, cfg.Weights.Scheme, cfg.Exposure, cfg.RebalanceDays, cfg.FeeRate)
+	fmt.Fprintf(w, "rules: top %d, %s weights, exposure %s, rebalance every %d days, fee %g, initial NAV %.0f USD\n",
+		cfg.Universe.N, cfg.Weights.Scheme, cfg.Exposure, cfg.RebalanceDays, cfg.FeeRate, cfg.InitialNAV)
 	u := in.Universe
 	fmt.Fprintf(w, "universe: %d days from %d stored %s snapshots, %d days ranked by daily market caps; %d assets with daily prices (%d monthly-snapshot or estimated closes not used as prices)\n",
 		u.SnapshotDays, u.StoredCount, orDash(u.StoredSource), u.DailyCapDays, u.PricedAssets, u.ExcludedClose)
@@ -378,7 +382,7 @@ func backtestJSON(rep *engine.BacktestReport, sw *backtest.SweepResult) backtest
 	cfg := in.Config
 	o := backtestOut{Strategy: in.Strategy, From: in.From, To: in.To, BTC: cfg.BTC, Universe: in.Universe, Stable: in.Stable,
 		Rules: map[string]any{"n": cfg.Universe.N, "scheme": cfg.Weights.Scheme, "exposure": cfg.Exposure.String(),
-			"rebalance_days": cfg.RebalanceDays, "fee_rate": cfg.FeeRate, "stable_assets": cfg.Stable.Assets}}
+			"rebalance_days": cfg.RebalanceDays, "fee_rate": cfg.FeeRate, "initial_nav": cfg.InitialNAV, "stable_assets": cfg.Stable.Assets}}
 	if o.Stable == nil {
 		o.Stable = []engine.StableFill{}
 	}
