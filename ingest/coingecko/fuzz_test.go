@@ -1,0 +1,53 @@
+package coingecko_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/regime-engine/regime/ingest/coingecko"
+)
+
+func FuzzParseMarkets(f *testing.F) {
+	f.Add(read(f, "markets.json"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ms, err := coingecko.ParseMarkets(b)
+		if err != nil {
+			return
+		}
+		for _, m := range ms {
+			if m.ID == "" || math.IsInf(m.MarketCap, 0) {
+				t.Fatalf("accepted %+v", m)
+			}
+		}
+	})
+}
+
+func FuzzParseCoinList(f *testing.F) {
+	f.Add(read(f, "coins_list.json"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cs, err := coingecko.ParseCoinList(b)
+		if err != nil {
+			return
+		}
+		for _, c := range cs {
+			if c.ID == "" {
+				t.Fatal("accepted an empty id")
+			}
+		}
+	})
+}
+
+func FuzzParseChart(f *testing.F) {
+	f.Add(read(f, "market_chart_range.json"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ch, err := coingecko.ParseChart(b)
+		if err != nil {
+			return
+		}
+		for i := 1; i < len(ch.Points); i++ {
+			if ch.Points[i].Time <= ch.Points[i-1].Time {
+				t.Fatalf("points not strictly increasing at %d", i)
+			}
+		}
+	})
+}
