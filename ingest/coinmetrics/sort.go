@@ -1,0 +1,5 @@
+package coinmetrics
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
