@@ -336,6 +336,20 @@ func TestBacktestRealDataRules(t *testing.T) {
 	if c := m.At(m.Day(day0.AddDays(150)), m.Asset("xcoin")); !math.IsNaN(c) {
 		t.Errorf("xcoin's monthly cmc close %v was used as a daily price", c)
 	}
+	nA := len(m.Assets)
+	for _, tc := range []struct {
+		id   string
+		day  int
+		want bool
+	}{
+		{"xcoin", 150, true},     // no daily close, but its cap ranks it that day
+		{"bitcoin", 250, true},   // priced and ranked
+		{"usd-coin", 100, false}, // no cap known that day: not in the universe
+	} {
+		if got := m.Listed[m.Day(day0.AddDays(tc.day))*nA+m.Asset(tc.id)]; got != tc.want {
+			t.Errorf("%s listed on day %d = %v, want %v", tc.id, tc.day, got, tc.want)
+		}
+	}
 	want := []engine.StableFill{{Asset: "usd-coin", Requested: "usd-coin", FilledDays: 80, FirstFilled: from, LastFilled: day0.AddDays(299)}}
 	if d := cmp.Diff(want, in.Stable); d != "" {
 		t.Errorf("stablecoin fill (-want +got):\n%s", d)
