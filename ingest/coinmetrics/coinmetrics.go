@@ -181,8 +181,18 @@ func (s *Source) sync(ctx context.Context, sess *live.Session, ticker, assetID, 
 		var p Page
 		if err := s.Client.Get(ctx, "/timeseries/asset-metrics", q, 1, func(b []byte, _ http.Header) error {
 			var err error
-			p, err = ParseAssetMetrics(b)
-			return err
+			if p, err = ParseAssetMetrics(b); err != nil {
+				return err
+			}
+			// A page holding days before the ones asked for is a
+			// repeated page: ask again.
+			for _, r := range p.Rows {
+				if regime.DateOf(r.Time) < start {
+					sess.Repair("rejected page: repeats earlier days", 1)
+					return fmt.Errorf("page starts at %s, before %s", r.Time.Format(time.DateOnly), start)
+				}
+			}
+			return nil
 		}); err != nil {
 			return err
 		}

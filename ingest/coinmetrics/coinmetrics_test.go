@@ -149,7 +149,7 @@ func TestSyncPagesAndRefusedMetric(t *testing.T) {
 		}
 	}
 	rep := sum.Sources[0].Repairs
-	if rep["metric refused by the API (not free?): skipped"] != 1 || rep["metric missing on a day"] != 4 || rep["before start"] == 0 {
+	if rep["metric refused by the API (not free?): skipped"] != 1 || rep["metric missing on a day"] != 4 || rep["rejected page: repeats earlier days"] != 1 {
 		t.Errorf("repairs = %v", rep)
 	}
 	// The budget of 10 requests per 6 s held.
