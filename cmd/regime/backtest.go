@@ -23,8 +23,8 @@ type backtestCmd struct {
 	N         int     `name:"n" help:"Index constituents (default 100)."`
 	Scheme    string  `help:"Weighting scheme: cap, sqrt_cap or equal (default cap)."`
 	Rebalance int     `help:"Scheduled rebalance period in days (default 7)."`
-	Fee       float64 `help:"Fee as a fraction of traded value (default 0.001)." default:"-1"`
-	Initial   float64 `help:"Starting NAV in USD (default 1000000). Slippage grows with trade size relative to daily volume, so results depend on it."`
+	Fee       string  `help:"Fee as a fraction of traded value (default 0.001)." placeholder:"RATE"`
+	Initial   float64 `placeholder:"USD" help:"Starting NAV in USD (default 1000000). Slippage grows with trade size relative to daily volume, so results depend on it."`
 
 	NoStableFill bool `help:"Leave stablecoin days without a daily close unpriced instead of assuming 1.00 USD."`
 
@@ -83,8 +83,10 @@ func (c backtestCmd) options() (engine.BacktestOptions, error) {
 	if c.Rebalance != 0 {
 		cfg.RebalanceDays = c.Rebalance
 	}
-	if c.Fee != -1 {
-		cfg.FeeRate = c.Fee
+	if c.Fee != "" {
+		if cfg.FeeRate, err = strconv.ParseFloat(c.Fee, 64); err != nil {
+			return opt, regime.Errorf(regime.EINVALID, "--fee: %q is not a number", c.Fee)
+		}
 	}
 	if c.Initial != 0 {
 		cfg.InitialNAV = c.Initial
