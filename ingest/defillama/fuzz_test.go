@@ -1,0 +1,22 @@
+package defillama_test
+
+import (
+	"testing"
+
+	"github.com/regime-engine/regime/ingest/defillama"
+)
+
+func FuzzParseChart(f *testing.F) {
+	f.Add(read(f))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pts, err := defillama.ParseChart(b)
+		if err != nil {
+			return
+		}
+		for _, p := range pts {
+			if !(p.TotalUSD >= 0) {
+				t.Fatalf("accepted %+v", p)
+			}
+		}
+	})
+}
