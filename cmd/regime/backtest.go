@@ -240,6 +240,9 @@ func (c backtestCmd) writeText(w io.Writer, rep *engine.BacktestReport, sw *back
 		}
 		fmt.Fprintln(w)
 	}
+	if c.Split != "" && c.Split != "none" && in.Split == regime.NoDate {
+		fmt.Fprintf(w, "split %s is outside %s..%s: only the whole run is reported\n", c.Split, in.From, in.To)
+	}
 	for _, win := range rep.Windows {
 		fmt.Fprintf(w, "\n== %s: %s..%s ==\n", strings.ReplaceAll(win.Name, "_", "-"), win.From, win.To)
 		fmt.Fprint(w, backtest.MetricsTable(cmp.Names, win.Metrics))
