@@ -47,6 +47,10 @@ type cli struct {
 	Obs      obsCmd      `cmd:"" help:"Print one observation series."`
 	Factors  factorsCmd  `cmd:"" help:"List the factor registry or export factor values for an asset or the market."`
 	Stats    statsCmd    `cmd:"" help:"Summarise the store: row counts, coverage and a content hash."`
+	Gauge    gaugeCmd    `cmd:"" help:"Print the Market Gauge (0-100, five levels, each family's contribution) for a day or its history."`
+	Signals  signalsCmd  `cmd:"" help:"Print per-token bullish/bearish signals with conviction and agreeing families."`
+	Evaluate evaluateCmd `cmd:"" help:"Score the walk-forward gauge, models and confluence against dated phases and baselines."`
+	Date     dateCmd     `cmd:"" help:"Date bull and bear phases of an asset ex post (turning points and phases)."`
 	Backtest backtestCmd `cmd:"" help:"Backtest the regime-switching top-100 index against buy-and-hold, BTC and SMA200 benchmarks; sweeps with overfitting statistics."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
