@@ -355,3 +355,70 @@ func TestRollingExtremesAgainstNaive(t *testing.T) {
 		})
 	}
 }
+
+// TestZScoreAndPivotsAgainstNaive checks ZScore and Pivots against direct
+// computations on data with unknown values.
+func TestZScoreAndPivotsAgainstNaive(t *testing.T) {
+	s := synthSeries(12, 600, true)
+	n := len(s.Close)
+	z := make([]float64, n)
+	feature.ZScore(z, s.Close, 20)
+	for i := range z {
+		bad := i < 19
+		var sum, sq float64
+		for j := max(0, i-19); j <= i; j++ {
+			if math.IsNaN(s.Close[j]) {
+				bad = true
+			}
+			sum += s.Close[j]
+		}
+		if bad != math.IsNaN(z[i]) {
+			t.Fatalf("ZScore[%d] = %v, want NaN=%v", i, z[i], bad)
+		}
+		if bad {
+			continue
+		}
+		mu := sum / 20
+		for j := i - 19; j <= i; j++ {
+			sq += (s.Close[j] - mu) * (s.Close[j] - mu)
+		}
+		if want := (s.Close[i] - mu) / math.Sqrt(sq/19); math.Abs(z[i]-want) > 1e-6 {
+			t.Fatalf("ZScore[%d] = %v, want %v", i, z[i], want)
+		}
+	}
+	const k = 5
+	ph, pl := make([]float64, n), make([]float64, n)
+	feature.Pivots(ph, pl, s.High, s.Low, k)
+	found := 0
+	for i := range ph {
+		wantH, wantL := math.NaN(), math.NaN()
+		if i >= 2*k {
+			j := i - k
+			isH, isL := !math.IsNaN(s.High[j]), !math.IsNaN(s.Low[j])
+			for u := i - 2*k; u <= i; u++ {
+				if u == j {
+					continue
+				}
+				if math.IsNaN(s.High[u]) || (u < j && s.High[u] >= s.High[j]) || (u > j && s.High[u] > s.High[j]) {
+					isH = false
+				}
+				if math.IsNaN(s.Low[u]) || (u < j && s.Low[u] <= s.Low[j]) || (u > j && s.Low[u] < s.Low[j]) {
+					isL = false
+				}
+			}
+			if isH {
+				wantH = s.High[j]
+				found++
+			}
+			if isL {
+				wantL = s.Low[j]
+			}
+		}
+		if !(ph[i] == wantH || math.IsNaN(ph[i]) && math.IsNaN(wantH)) || !(pl[i] == wantL || math.IsNaN(pl[i]) && math.IsNaN(wantL)) {
+			t.Fatalf("Pivots[%d] = (%v, %v), want (%v, %v)", i, ph[i], pl[i], wantH, wantL)
+		}
+	}
+	if found < 10 {
+		t.Fatalf("only %d swing highs in 600 days", found)
+	}
+}
