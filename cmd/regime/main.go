@@ -39,6 +39,7 @@ type cli struct {
 
 	Demo     demoCmd     `cmd:"" help:"Build a store end to end (synthetic market by default, --data DIR for real data) and summarise it."`
 	Import   importCmd   `cmd:"" help:"Import a data directory (the research dataset or the documented CSV schema)."`
+	Ingest   ingestCmd   `cmd:"" help:"Pull current data from CoinGecko, Binance, alternative.me, FRED, Coin Metrics and DefiLlama; resumes from per-series watermarks."`
 	Synth    synthCmd    `cmd:"" help:"Generate a seeded synthetic market with known regimes, as CSV files or into a store."`
 	Assets   assetsCmd   `cmd:"" help:"List assets with their kind and source identifiers."`
 	Bars     barsCmd     `cmd:"" help:"Print an asset's reconciled daily bars."`
