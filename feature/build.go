@@ -127,6 +127,9 @@ func NewStream(fs []Factor, s *Series) (*Stream, *Matrix, error) {
 // newTokenStream is NewStream writing the matrix into data (len(s.Dates)
 // * len(fs) values) or, when data is nil, into a new slice.
 func newTokenStream(fs []Factor, s *Series, data []float32) (*Stream, *Matrix, error) {
+	if s == nil {
+		return nil, nil, regime.Errorf(regime.EINVALID, "feature: nil series")
+	}
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -139,6 +142,9 @@ func newTokenStream(fs []Factor, s *Series, data []float32) (*Stream, *Matrix, e
 
 // NewMarketStream is NewStream for market-level factors.
 func NewMarketStream(fs []Factor, m *Market) (*Stream, *Matrix, error) {
+	if m == nil {
+		return nil, nil, regime.Errorf(regime.EINVALID, "feature: nil market")
+	}
 	if err := m.Validate(); err != nil {
 		return nil, nil, err
 	}

@@ -255,6 +255,12 @@ func TestPanelMatchesBuild(t *testing.T) {
 	if _, err := feature.BuildPanel(append(ss, bad), fs, 2); regime.ErrorCode(err) != regime.EINVALID {
 		t.Errorf("misaligned series: err = %v, want EINVALID", err)
 	}
+	if _, err := feature.BuildPanel(append(ss, nil), fs, 2); regime.ErrorCode(err) != regime.EINVALID {
+		t.Errorf("nil series: err = %v, want EINVALID", err)
+	}
+	if _, err := feature.Build(ss[0], feature.ByLevel(feature.LevelMarket)); regime.ErrorCode(err) != regime.EINVALID {
+		t.Errorf("market factor in a token build: err = %v, want EINVALID", err)
+	}
 }
 
 func TestValidate(t *testing.T) {
