@@ -82,7 +82,12 @@ func TestDocsFactors(t *testing.T) {
 	fmt.Fprintf(&b, "Generated from `feature.Registry()` by `go test ./feature -run TestDocsFactors -update`; do not edit by hand.\n\n")
 	fmt.Fprintf(&b, "%d factors: %d per token, %d market-level. Warm-up is the number of days of clean input before the first value.\n", len(reg), nt, len(reg)-nt)
 	fmt.Fprintf(&b, "Every factor is causal (value at day t uses inputs known at t), proved by the prefix-truncation and future-poisoning tests in `feature/lookahead_test.go`.\n")
-	fmt.Fprintf(&b, "Missing inputs give NaN with the reason in `Matrix.Missing` / `Matrix.Why`, never zeros.\n\n")
+	fmt.Fprintf(&b, "Missing inputs give NaN with the reason in `Matrix.Missing` / `Matrix.Why`, never zeros. ")
+	fmt.Fprintf(&b, "Windowed factors use the known days of their window and are NaN while more than 10%% of it (any day, for windows under 10 days) is unknown; ")
+	fmt.Fprintf(&b, "recursive ones (EMA, Wilder averages, OBV) skip unknown days.\n")
+	fmt.Fprintf(&b, "Inputs are aligned so that the value at day t is known at t (macro and sentiment series as of publication, see `feature.AlignAsOf`); ")
+	fmt.Fprintf(&b, "`stale:<series>` inputs are the age in days of the value used.\n")
+	fmt.Fprintf(&b, "Cross-sectional ranks of any factor (e.g. `xrank_ret_30d`) come from `feature.CrossRank` over a built panel.\n\n")
 	fmt.Fprintf(&b, "| name | family | level | warm-up | inputs | formula |\n|---|---|---|---:|---|---|\n")
 	for _, f := range reg {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s | %s |\n", f.Name, f.Family, f.Level, f.Warmup,
