@@ -77,7 +77,7 @@ type gaugeCmd struct {
 	dataFlag
 	Date string `help:"Day to show (YYYY-MM-DD); default the last day." placeholder:"DATE"`
 	dateFlags
-	CSV      bool   `name:"csv" help:"Print the daily history (--from/--to) as CSV: date, score, level, state, then each family's and model's contribution."`
+	CSV      bool   `name:"csv" help:"Print the daily history (--from/--to) as CSV: date, score, level, each family's and model's contribution, then the bull/bear state."`
 	JSON     bool   `name:"json" help:"Machine-readable output."`
 	NoModels bool   `help:"Families only (no walk-forward models)."`
 	Models   string `help:"Also save every walk-forward model (JSON with training window, features and hash) in this directory." type:"path"`
@@ -131,15 +131,16 @@ func (c gaugeCmd) Run(g *globals) error {
 	if c.CSV {
 		lo, hi := detect.Window{Range: r}.Bounds(p.Dates)
 		w := csv.NewWriter(g.stdout)
-		head := append([]string{"date", "score", "level", "state"}, gg.Components...)
+		head := append(append([]string{"date", "score", "level"}, gg.Components...), "state")
 		if err := w.Write(head); err != nil {
 			return err
 		}
 		for i := lo; i < hi; i++ {
-			row := []string{p.Dates[i].String(), fnum(gg.Score[i], 2), gg.Level[i].String(), gg.State[i].String()}
+			row := []string{p.Dates[i].String(), fnum(gg.Score[i], 2), gg.Level[i].String()}
 			for cidx := range gg.Components {
 				row = append(row, fnum(gg.Contrib[cidx][i], 3))
 			}
+			row = append(row, gg.State[i].String())
 			if err := w.Write(row); err != nil {
 				return err
 			}
