@@ -40,12 +40,54 @@ func logRets(in *Input) *memo {
 	})
 }
 
-// logRetWin feeds a window of daily log returns and returns it.
-func logRetWin(in *Input, n int) (*win, func(i int)) {
-	w := newWin(n)
-	lr := logRets(in)
-	return w, func(i int) { w.push(lr.at(i)) }
+// closes is the shared close series (as a memo, to feed shared windows).
+func closes(in *Input) *memo {
+	return memoOf(in, "close", func() func(i int) float64 {
+		p := in.Col(InClose)
+		return func(i int) float64 { return (*p)[i] }
+	})
 }
+
+// winStat is one day's statistics of a shared rolling window.
+type winStat struct {
+	mean, total, std float64
+}
+
+// statShared is a rolling window over a shared series whose per-day
+// statistics (std with a fixed ddof) several factors read.
+type statShared struct {
+	src  *memo
+	w    *win
+	ddof int
+	hi   int
+	out  [ringN]winStat
+}
+
+// statsOf returns the shared n-day window statistics of the series src
+// (named name), with the standard deviation using ddof.
+func statsOf(in *Input, name string, src *memo, n, ddof int) *statShared {
+	return sharedState(in, fmt.Sprintf("stats:%s:%d:%d", name, n, ddof), func() *statShared {
+		return &statShared{src: src, w: newWin(n), ddof: ddof}
+	})
+}
+
+func (s *statShared) at(i int) *winStat {
+	if i >= s.hi {
+		s.advance(i)
+	}
+	return &s.out[i&(ringN-1)]
+}
+
+func (s *statShared) advance(i int) {
+	for ; s.hi <= i; s.hi++ {
+		s.w.push(s.src.at(s.hi))
+		o := &s.out[s.hi&(ringN-1)]
+		o.mean, o.total, o.std = s.w.mean(), s.w.total(), s.w.std(s.ddof)
+	}
+}
+
+// logRetStats is the shared n-day window of daily log returns.
+func logRetStats(in *Input, n int) *statShared { return statsOf(in, "logret", logRets(in), n, 1) }
 
 // logHL is the shared ln(high/low) series.
 func logHL(in *Input) *memo {
@@ -205,11 +247,11 @@ func priceFactors() []Factor {
 		fs = append(fs, tok(fmt.Sprintf("mom_radj_%dd", k), "momentum",
 			fmt.Sprintf("Σ of the last %d daily log returns / (σ·√%d), σ = their sample std (mean return / std · √%d)", k, k, k), k, inC,
 			func(in *Input) StepFunc {
-				w, feed := logRetWin(in, k)
+				w := logRetStats(in, k)
 				sq := math.Sqrt(float64(k))
 				return func(i int) float64 {
-					feed(i)
-					return div(w.total(), w.std(1)*sq)
+					o := w.at(i)
+					return div(o.total, o.std*sq)
 				}
 			}))
 	}
@@ -375,23 +417,14 @@ func priceFactors() []Factor {
 	for _, n := range []int{7, 30, 90} {
 		fs = append(fs, tok(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
 			func(in *Input) StepFunc {
-				w, feed := logRetWin(in, n)
-				return func(i int) float64 {
-					feed(i)
-					return w.std(1) * math.Sqrt(annual)
-				}
+				w := logRetStats(in, n)
+				return func(i int) float64 { return w.at(i).std * math.Sqrt(annual) }
 			}))
 	}
 	fs = append(fs, tok("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
 		func(in *Input) StepFunc {
-			lr := logRets(in)
-			a, b := newWin(7), newWin(90)
-			return func(i int) float64 {
-				r := lr.at(i)
-				a.push(r)
-				b.push(r)
-				return div(a.std(1), b.std(1))
-			}
+			a, b := logRetStats(in, 7), logRetStats(in, 90)
+			return func(i int) float64 { return div(a.at(i).std, b.at(i).std) }
 		}))
 	fs = append(fs, tok("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
 		func(in *Input) StepFunc {
@@ -408,11 +441,9 @@ func priceFactors() []Factor {
 		}))
 	fs = append(fs, tok("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
 		func(in *Input) StepFunc {
-			lr := logRets(in)
-			a, b := newWin(7), newWin(90)
+			a, b := logRetStats(in, 7), newWin(90)
 			return func(i int) float64 {
-				a.push(lr.at(i))
-				b.push(a.std(1))
+				b.push(a.at(i).std)
 				return div(b.std(1), b.mean())
 			}
 		}))
@@ -439,11 +470,11 @@ func priceFactors() []Factor {
 	boll := func(name, formula string, pctb bool) Factor {
 		return tok(name, "volatility", formula, 19, inC, func(in *Input) StepFunc {
 			p := in.Col(InClose)
-			w := newWin(20)
+			w := statsOf(in, "close", closes(in), 20, 0)
 			return func(i int) float64 {
 				x := (*p)[i]
-				w.push(x)
-				m, s := w.mean(), w.std(0)
+				o := w.at(i)
+				m, s := o.mean, o.std
 				if pctb {
 					return div(x-(m-2*s), 4*s)
 				}

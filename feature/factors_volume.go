@@ -151,22 +151,20 @@ func volumeFactors() []Factor {
 		fs = append(fs, tok(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
 			func(in *Input) StepFunc {
 				lv := logVols(in)
-				w := newWin(n)
+				w := statsOf(in, "lvol", lv, n, 1)
 				return func(i int) float64 {
-					x := lv.at(i)
-					w.push(x)
-					return div(x-w.mean(), w.std(1))
+					o := w.at(i)
+					return div(lv.at(i)-o.mean, o.std)
 				}
 			}))
 	}
 	fs = append(fs, tok("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
 		func(in *Input) StepFunc {
 			lv := logVols(in)
-			w := newWin(30)
+			w := statsOf(in, "lvol", lv, 30, 1)
 			return func(i int) float64 {
-				x := lv.at(i)
-				w.push(x)
-				z := div(x-w.mean(), w.std(1))
+				o := w.at(i)
+				z := div(lv.at(i)-o.mean, o.std)
 				switch {
 				case !fin(z):
 					return nan
