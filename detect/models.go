@@ -43,21 +43,32 @@ type ModelConfig struct {
 	HMMFeatures []string
 	// Models selects which models to run (nil = all of ModelNames).
 	Models []string
+	// Calibration calibrates every model's output walk-forward: at each
+	// retrain, a Platt map (model.CalibPlatt) or an isotonic map
+	// (model.CalibIsotonic) is fitted on the model's own earlier
+	// out-of-sample outputs up to the cutoff, against the labels re-dated
+	// at that cutoff, and applied to the fold's test days. Until
+	// MinCalibration such rows of both classes exist, outputs pass
+	// unchanged. "" (model.CalibNone) disables it.
+	Calibration    string
+	MinCalibration int
 }
 
 // DefaultModelConfig returns the configuration used by the gauge: 35%
 // dating labels, retraining every 60 days on an expanding window from
 // 730 days on with a 30-day embargo, logistic regression (L2 0.05) and
 // gradient-boosted trees (60 trees of 8 leaves, learning rate 0.05, 50
-// rows per leaf), both uncalibrated (see below), and a 3-state HMM on the
-// 30-day return and the distance to the 200-day average. Chosen on data
-// up to 2020-12-31.
+// rows per leaf), and a 3-state HMM on the 30-day return and the distance
+// to the 200-day average; outputs uncalibrated (see below). Chosen on
+// data up to 2020-12-31.
 func DefaultModelConfig() ModelConfig {
-	// No calibration by default: Platt or isotonic calibration is fitted
-	// on the newest rows of the training window, which in a persistent
-	// regime are often a single class; in sample (2015–2020) it collapsed
-	// the probabilities and cut the trees' balanced accuracy from 0.82 to
-	// 0.69. Set Calibration to calibrate anyway.
+	// Calibration is off by default, both ways, because in sample
+	// (2015–2020) it hurt: the models' own calibration is fitted on the
+	// newest rows of the training window, which in a persistent regime are
+	// often a single class (trees' balanced accuracy 0.82 → 0.69), and the
+	// walk-forward calibration on earlier out-of-sample outputs
+	// (ModelConfig.Calibration) learns from the few, poor early folds
+	// (trees 0.82 → 0.71; the HMM's map inverted). Both remain options.
 	var calib model.Calibration
 	return ModelConfig{
 		Dating:    DefaultDatingParams(),
@@ -66,8 +77,10 @@ func DefaultModelConfig() ModelConfig {
 		Logistic:  logistic.Config{L2: 0.05, Classes: 2, Calibration: calib},
 		GBT: gbt.Config{Trees: 60, LearningRate: 0.05, MaxLeaves: 8, MinLeaf: 50, Classes: 2,
 			RowSample: 0.8, ColSample: 0.8, Seed: 1, Calibration: calib},
-		HMM:         hmm.Config{States: 3, Restarts: 3, MaxIter: 100, Seed: 1},
-		HMMFeatures: []string{"ret_30d", "px_sma_200"},
+		HMM:            hmm.Config{States: 3, Restarts: 3, MaxIter: 100, Seed: 1},
+		HMMFeatures:    []string{"ret_30d", "px_sma_200"},
+		Calibration:    model.CalibNone,
+		MinCalibration: 180,
 	}
 }
 
@@ -80,6 +93,9 @@ type ModelFold struct {
 	Bull    int              `json:"bull"`   // of which bull
 	Metas   []model.Meta     `json:"models"`
 	Skipped string           `json:"skipped,omitempty"` // why the fold predicts NaN
+	// Calibrators holds, per model, the map fitted at this cutoff on the
+	// model's earlier out-of-sample outputs (absent while too few).
+	Calibrators map[string]*model.Calibrator `json:"calibrators,omitempty"`
 
 	fitted map[string]saver
 }
@@ -102,8 +118,11 @@ type ModelRun struct {
 	// Prob holds, per model name, the calibrated probability of a bull
 	// market for each day, from the fold whose test block holds the day
 	// (NaN before the first fold or for a skipped fold). For the HMM it is
-	// the filtered expected state rank, Σ_k P(state k)·k/(K−1).
-	Prob  map[string][]float64
+	// the filtered expected state rank, Σ_k P(state k)·k/(K−1). With
+	// ModelConfig.Calibration the values are calibrated walk-forward.
+	Prob map[string][]float64
+	// Raw holds the same outputs before the walk-forward calibration.
+	Raw   map[string][]float64
 	Folds []ModelFold
 }
 
@@ -141,9 +160,14 @@ func WalkForwardModels(dates []regime.Date, price []float64, X [][]float64, feat
 	if names == nil {
 		names = ModelNames()
 	}
-	run := &ModelRun{Prob: map[string][]float64{}}
+	run := &ModelRun{Prob: map[string][]float64{}, Raw: map[string][]float64{}}
 	for _, m := range names {
-		run.Prob[m] = nanFill(n)
+		run.Prob[m], run.Raw[m] = nanFill(n), nanFill(n)
+	}
+	switch cfg.Calibration {
+	case model.CalibNone, model.CalibPlatt, model.CalibIsotonic:
+	default:
+		return nil, regime.Errorf(regime.EINVALID, "models: unknown calibration %q", cfg.Calibration)
 	}
 	folds, err := model.WalkForward(dates, 0, cfg.Schedule)
 	if err != nil {
@@ -165,8 +189,9 @@ func WalkForwardModels(dates []regime.Date, price []float64, X [][]float64, feat
 		mf := ModelFold{Cutoff: dates[cut], Test: fd.TestWindow(dates), fitted: map[string]saver{}}
 		d, err := DateCycles(dates[:cut+1], price[:cut+1], cfg.Dating)
 		var ds model.Dataset
+		var lab []State
 		if err == nil {
-			lab := d.Confirmed()
+			lab = d.Confirmed()
 			ds = model.Dataset{Features: features}
 			for _, i := range fd.Train {
 				if lab[i] == Neutral || !rowKnown(X[i]) {
@@ -233,12 +258,57 @@ func WalkForwardModels(dates []regime.Date, price []float64, X [][]float64, feat
 				return nil, regime.Errorf(regime.EINVALID, "models: unknown model %q", name)
 			}
 			for _, i := range fd.Test {
-				run.Prob[name][i] = prob(i)
+				run.Raw[name][i] = prob(i)
+			}
+			cal := calibrator(cfg, run.Raw[name], lab, fd.Train)
+			if cal != nil {
+				if mf.Calibrators == nil {
+					mf.Calibrators = map[string]*model.Calibrator{}
+				}
+				mf.Calibrators[name] = cal
+			}
+			for _, i := range fd.Test {
+				run.Prob[name][i] = run.Raw[name][i]
+				if p := run.Raw[name][i]; cal != nil && !math.IsNaN(p) {
+					run.Prob[name][i] = cal.Apply([]float64{1 - p, p})[1]
+				}
 			}
 		}
 		run.Folds = append(run.Folds, mf)
 	}
 	return run, nil
+}
+
+// calibrator fits the walk-forward calibration of one model at a cutoff:
+// on the model's earlier out-of-sample outputs raw[i] of the training rows
+// (all before the cutoff) with a settled label at the cutoff. It returns
+// nil when calibration is off or there are too few rows of both classes.
+func calibrator(cfg ModelConfig, raw []float64, lab []State, train []int) *model.Calibrator {
+	if cfg.Calibration == model.CalibNone || lab == nil {
+		return nil
+	}
+	var P [][]float64
+	var y []int
+	bull := 0
+	for _, i := range train {
+		if p := raw[i]; !math.IsNaN(p) && lab[i] != Neutral {
+			P = append(P, []float64{1 - p, p})
+			if lab[i] == Bull {
+				y = append(y, 1)
+				bull++
+			} else {
+				y = append(y, 0)
+			}
+		}
+	}
+	if len(y) < max(cfg.MinCalibration, 20) || bull == 0 || bull == len(y) {
+		return nil
+	}
+	c, err := model.FitCalibrator(cfg.Calibration, P, y, nil)
+	if err != nil {
+		return nil
+	}
+	return c
 }
 
 // fitHMM fits the HMM on the fold's training rows and returns the filtered

@@ -58,7 +58,6 @@ func testModelConfig() detect.ModelConfig {
 	cfg.HMM.Restarts = 1
 	cfg.HMM.MaxIter = 30
 	cfg.HMMFeatures = []string{"ret_30d", "px_mean_100"}
-	cfg.Logistic.Calibration, cfg.GBT.Calibration = model.Calibration{}, model.Calibration{}
 	cfg.Dating.MinPhaseDays, cfg.Dating.MinCycleDays, cfg.Dating.CensorDays = 30, 90, 30
 	return cfg
 }
@@ -189,5 +188,58 @@ func TestWalkForwardModelsErrors(t *testing.T) {
 	bad.Models = []string{"svm"}
 	if _, err := detect.WalkForwardModels(dates, price, X, names, bad); regime.ErrorCode(err) != regime.EINVALID {
 		t.Errorf("unknown model: %v", err)
+	}
+}
+
+// TestWalkForwardCalibration covers the walk-forward calibration option:
+// maps are fitted at each cutoff on earlier out-of-sample outputs only, so
+// poisoning the future changes nothing up to t, and calibrated outputs are
+// probabilities.
+func TestWalkForwardCalibration(t *testing.T) {
+	dates, price, X, names := regimeMarket(1000, 5)
+	for _, method := range []string{model.CalibPlatt, model.CalibIsotonic} {
+		t.Run(method, func(t *testing.T) {
+			cfg := testModelConfig()
+			cfg.Calibration, cfg.MinCalibration = method, 60
+			run, err := detect.WalkForwardModels(dates, price, X, names, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calibrated := 0
+			for _, f := range run.Folds {
+				calibrated += len(f.Calibrators)
+			}
+			if calibrated == 0 {
+				t.Fatal("no fold was calibrated")
+			}
+			for m, p := range run.Prob {
+				for i, v := range p {
+					if math.IsNaN(v) != math.IsNaN(run.Raw[m][i]) || v < 0 || v > 1 {
+						t.Fatalf("%s day %d: calibrated %v, raw %v", m, i, v, run.Raw[m][i])
+					}
+				}
+			}
+			at := 800
+			p2 := append([]float64(nil), price...)
+			for i := at + 1; i < len(p2); i++ {
+				p2[i] *= 5
+			}
+			poisoned, err := detect.WalkForwardModels(dates, p2, X, names, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m, p := range run.Prob {
+				for i := 0; i <= at; i++ {
+					if a, b := p[i], poisoned.Prob[m][i]; a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+						t.Fatalf("%s day %d: %v vs %v after poisoning prices after %d", m, i, a, b, at)
+					}
+				}
+			}
+		})
+	}
+	cfg := testModelConfig()
+	cfg.Calibration = "magic"
+	if _, err := detect.WalkForwardModels(dates, price, X, names, cfg); regime.ErrorCode(err) != regime.EINVALID {
+		t.Errorf("unknown calibration: %v", err)
 	}
 }

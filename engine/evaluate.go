@@ -85,6 +85,9 @@ type SignalEval struct {
 	Sharpe           Num    `json:"sharpe"`
 	Calmar           Num    `json:"calmar"`
 	Exposure         Num    `json:"exposure"`
+	// Brier is the mean squared error of a model's bull probability
+	// against the dated state on scored days (models only, else 0).
+	Brier Num `json:"brier,omitempty"`
 }
 
 // TokenEval scores the per-token signals over one window.
@@ -145,20 +148,14 @@ func EvaluateRun(ctx context.Context, st regime.Reader, p *Panel, run *GaugeRun,
 	if opt.Cut != regime.NoDate && opt.Cut > from && opt.Cut <= to {
 		windows = detect.SplitAt(from, opt.Cut, to)
 	}
-	signals := []struct {
-		name  string
-		state []detect.State
-	}{
-		{"gauge", run.Gauge.State},
-		{"confluence", run.Gauge.Confluence.State},
+	signals := []evalSignal{
+		{name: "gauge", state: run.Gauge.State},
+		{name: "confluence", state: run.Gauge.Confluence.State},
 	}
 	if run.Models != nil {
 		for _, m := range detect.ModelNames() {
 			if p, ok := run.Models.Prob[m]; ok {
-				signals = append(signals, struct {
-					name  string
-					state []detect.State
-				}{"model:" + m, detect.ProbState(p, 0.5-opt.ModelBand, 0.5+opt.ModelBand)})
+				signals = append(signals, evalSignal{name: "model:" + m, state: detect.ProbState(p, 0.5-opt.ModelBand, 0.5+opt.ModelBand), prob: p})
 			}
 		}
 	}
@@ -185,10 +182,15 @@ func EvaluateRun(ctx context.Context, st regime.Reader, p *Panel, run *GaugeRun,
 	return ev, nil
 }
 
-func scoreMarket(dates []regime.Date, price []float64, signals []struct {
+// evalSignal is one scored signal: its daily state on the panel calendar
+// and, for a model, its bull probability.
+type evalSignal struct {
 	name  string
 	state []detect.State
-}, windows []detect.Window, opt EvalOptions) (*MarketEval, error) {
+	prob  []float64
+}
+
+func scoreMarket(dates []regime.Date, price []float64, signals []evalSignal, windows []detect.Window, opt EvalOptions) (*MarketEval, error) {
 	// Score from the first valid price on.
 	lo := 0
 	for lo < len(price) && !(price[lo] > 0) {
@@ -204,15 +206,9 @@ func scoreMarket(dates []regime.Date, price []float64, signals []struct {
 	}
 	truth := d.Confirmed()
 	me := &MarketEval{Turns: d.Turns}
-	all := append([]struct {
-		name  string
-		state []detect.State
-	}{}, signals...)
+	all := append([]evalSignal{}, signals...)
 	for _, b := range detect.Baselines() {
-		all = append(all, struct {
-			name  string
-			state []detect.State
-		}{b.Name, b.Signal(price)})
+		all = append(all, evalSignal{name: b.Name, state: b.Signal(price)})
 	}
 	for _, w := range windows {
 		we := WindowEval{Window: w.Name, From: w.Range.From, To: w.Range.To}
@@ -229,6 +225,9 @@ func scoreMarket(dates []regime.Date, price []float64, signals []struct {
 			se := SignalEval{Signal: s.name, BalancedAccuracy: Num(m.BalancedAccuracy), FlipsPerYear: Num(m.FlipsPerYear),
 				MedianLag: Num(m.MedianLag), CAGR: Num(m.CAGR), MaxDrawdown: Num(m.MaxDrawdown), Sharpe: Num(m.Sharpe),
 				Calmar: Num(m.Calmar), Exposure: Num(m.Exposure)}
+			if s.prob != nil {
+				se.Brier = Num(brier(s.prob[len(s.prob)-len(price):], truth, dates, w))
+			}
 			for _, l := range m.Lags {
 				if l.Missed {
 					se.Lags = append(se.Lags, -1)
@@ -309,6 +308,29 @@ func evalTokens(ctx context.Context, st regime.Reader, p *Panel, windows []detec
 		te.Neutral = stats(by[wi][detect.Neutral], +1)
 	}
 	return out, nil
+}
+
+// brier is the mean squared error of p against the bull (1) / bear (0)
+// truth on the window's scored days with a known p.
+func brier(p []float64, truth []detect.State, dates []regime.Date, w detect.Window) float64 {
+	lo, hi := w.Bounds(dates)
+	var s float64
+	n := 0
+	for i := lo; i < hi; i++ {
+		if truth[i] == detect.Neutral || math.IsNaN(p[i]) {
+			continue
+		}
+		y := 0.0
+		if truth[i] == detect.Bull {
+			y = 1
+		}
+		s += (p[i] - y) * (p[i] - y)
+		n++
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
 }
 
 func stats(v []float64, sign float64) SignalStats {

@@ -355,7 +355,7 @@ func writeEvaluation(w io.Writer, ev *engine.Evaluation) error {
 		for _, win := range m.Windows {
 			fmt.Fprintf(w, "\n%s, %s %s..%s\n", m.Market, win.Window, win.From, win.To)
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "SIGNAL\tBAL.ACC\tFLIPS/YR\tMED.LAG\tCAGR\tMAXDD\tSHARPE\tCALMAR\tEXPOSURE\tLAGS\t")
+			fmt.Fprintln(tw, "SIGNAL\tBAL.ACC\tFLIPS/YR\tMED.LAG\tCAGR\tMAXDD\tSHARPE\tCALMAR\tEXPOSURE\tBRIER\tLAGS\t")
 			for _, s := range win.Signals {
 				lags := make([]string, len(s.Lags))
 				for k, l := range s.Lags {
@@ -364,9 +364,13 @@ func writeEvaluation(w io.Writer, ev *engine.Evaluation) error {
 						lags[k] = "miss"
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Signal, fnum(float64(s.BalancedAccuracy), 3),
+				brier := ""
+				if s.Brier != 0 {
+					brier = fnum(float64(s.Brier), 3)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Signal, fnum(float64(s.BalancedAccuracy), 3),
 					fnum(float64(s.FlipsPerYear), 1), fnum(float64(s.MedianLag), 0), pct(float64(s.CAGR)), pct(float64(s.MaxDrawdown)),
-					fnum(float64(s.Sharpe), 2), fnum(float64(s.Calmar), 2), pct(float64(s.Exposure)), strings.Join(lags, " "))
+					fnum(float64(s.Sharpe), 2), fnum(float64(s.Calmar), 2), pct(float64(s.Exposure)), brier, strings.Join(lags, " "))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
