@@ -28,12 +28,21 @@ import (
 // small pages and seeded faults, ingested at a fixed fake time.
 var (
 	crashNow   = regime.MustDate("2024-06-30").Time().Add(15*time.Hour + 30*time.Minute)
-	crashFirst = regime.MustDate("2021-01-01")
+	crashFirst = crashStart()
 	crashPairs = []binance.Pair{{Asset: "bitcoin", Symbol: "BTCUSDT", Base: "BTC", Name: "Bitcoin"}, {Asset: "ethereum", Symbol: "ETHUSDT", Base: "ETH", Name: "Ethereum"}}
 	hourFrom   = crashFirst.Time().Unix()
 )
 
 const crashEnv = "REGIME_LIVE_CRASH_DB"
+
+// crashStart is the first day of the scenario: less history under the
+// race detector, where everything runs several times slower.
+func crashStart() regime.Date {
+	if raceEnabled {
+		return regime.MustDate("2024-01-01")
+	}
+	return regime.MustDate("2021-01-01")
+}
 
 // upstream serves klines (pages of 40 days or 500 hours) and the index from crashFirst.
 func upstream(now time.Time) http.Handler {
