@@ -30,6 +30,11 @@ type ModelConfig struct {
 	// settled days (Dating.Confirmed) are labelled: a label never depends
 	// on a price after the cutoff, and the provisional tail is dropped.
 	Dating DatingParams
+	// ForwardHorizon, when positive, replaces the dating labels with the
+	// sign of the forward log return over that many days
+	// (model.ForwardLabels with band 0): a row is labelled only when its
+	// forward close is on or before the training cutoff.
+	ForwardHorizon int
 	// Schedule is the retraining schedule (purge and embargo in days).
 	Schedule model.Schedule
 	// MinLabels is the fewest labelled rows (with both classes) a fold
@@ -187,11 +192,9 @@ func WalkForwardModels(dates []regime.Date, price []float64, X [][]float64, feat
 		}
 		cut := fd.Train[len(fd.Train)-1]
 		mf := ModelFold{Cutoff: dates[cut], Test: fd.TestWindow(dates), fitted: map[string]saver{}}
-		d, err := DateCycles(dates[:cut+1], price[:cut+1], cfg.Dating)
+		lab, err := trainingLabels(dates[:cut+1], price[:cut+1], cfg)
 		var ds model.Dataset
-		var lab []State
 		if err == nil {
-			lab = d.Confirmed()
 			ds = model.Dataset{Features: features}
 			for _, i := range fd.Train {
 				if lab[i] == Neutral || !rowKnown(X[i]) {
@@ -277,6 +280,30 @@ func WalkForwardModels(dates []regime.Date, price []float64, X [][]float64, feat
 		run.Folds = append(run.Folds, mf)
 	}
 	return run, nil
+}
+
+// trainingLabels returns the labels known at the end of the given prices:
+// the settled states of their dating, or the sign of the forward return
+// when cfg.ForwardHorizon is set (Neutral = unknown).
+func trainingLabels(dates []regime.Date, price []float64, cfg ModelConfig) ([]State, error) {
+	if cfg.ForwardHorizon > 0 {
+		fl := model.ForwardLabels(price, cfg.ForwardHorizon, 0)
+		lab := make([]State, len(fl))
+		for i, y := range fl {
+			switch y {
+			case 1:
+				lab[i] = Bull
+			case 0:
+				lab[i] = Bear
+			}
+		}
+		return lab, nil
+	}
+	d, err := DateCycles(dates, price, cfg.Dating)
+	if err != nil {
+		return nil, err
+	}
+	return d.Confirmed(), nil
 }
 
 // calibrator fits the walk-forward calibration of one model at a cutoff:

@@ -107,8 +107,16 @@ func TestWalkForwardModelsLearnRegimes(t *testing.T) {
 // day t and checks that every probability up to t is unchanged: the
 // labels are re-dated with data up to each cutoff only.
 func TestWalkForwardModelsNoLookAhead(t *testing.T) {
+	dating := testModelConfig()
+	forward := testModelConfig()
+	forward.ForwardHorizon = 30
+	for name, cfg := range map[string]detect.ModelConfig{"dating labels": dating, "forward-return labels": forward} {
+		t.Run(name, func(t *testing.T) { checkNoLookAhead(t, cfg) })
+	}
+}
+
+func checkNoLookAhead(t *testing.T, cfg detect.ModelConfig) {
 	dates, price, X, names := regimeMarket(1000, 2)
-	cfg := testModelConfig()
 	full, err := detect.WalkForwardModels(dates, price, X, names, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -304,6 +304,7 @@ type evaluateCmd struct {
 	Cut      string `help:"First out-of-sample day: in-sample is before it, out-of-sample from it on." default:"2021-01-01"`
 	JSON     bool   `name:"json" help:"Machine-readable report."`
 	NoTokens bool   `help:"Skip the per-token signal evaluation."`
+	Forward  int    `help:"Train the models on the sign of the N-day forward return instead of the dating (0 = dating labels)." default:"0"`
 }
 
 func (c evaluateCmd) Help() string {
@@ -323,6 +324,10 @@ func (c evaluateCmd) Run(g *globals) error {
 	}
 	opt := engine.DefaultEvalOptions()
 	opt.Range, opt.NoTokens = r, c.NoTokens
+	if c.Forward < 0 {
+		return regime.Errorf(regime.EINVALID, "--forward %d: give a horizon in days, or 0 for dating labels", c.Forward)
+	}
+	opt.Gauge.Models.ForwardHorizon = c.Forward
 	opt.Cut = regime.NoDate
 	if c.Cut != "" {
 		if opt.Cut, err = regime.ParseDate(c.Cut); err != nil {
