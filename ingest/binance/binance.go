@@ -36,19 +36,24 @@ var DefaultStart = regime.MustDate("2017-07-14")
 // Pair maps a Binance symbol to a Regime asset. Quote volume of a USDT
 // pair is stored as USD volume.
 type Pair struct {
-	Asset  string // regime asset id ("bitcoin")
-	Symbol string // Binance symbol ("BTCUSDT")
-	Base   string // base ticker ("BTC"), used when the asset must be created
-	Name   string // asset name used when the asset must be created
+	// Asset is the store's asset id. When empty or not stored, the asset
+	// is found by its CoinGecko id (an alias of source coingecko, as
+	// `regime import` and the coingecko source record them), else created
+	// under that id.
+	Asset       string
+	CoinGeckoID string // CoinGecko id ("binancecoin"); defaults to Asset
+	Symbol      string // Binance symbol ("BNBUSDT")
+	Base        string // base ticker ("BNB"), used when the asset must be created
+	Name        string // asset name used when the asset must be created
 }
 
 // DefaultPairs are the pairs ingested when none are configured.
 var DefaultPairs = []Pair{
-	{"bitcoin", "BTCUSDT", "BTC", "Bitcoin"},
-	{"ethereum", "ETHUSDT", "ETH", "Ethereum"},
-	{"binance-coin", "BNBUSDT", "BNB", "Binance Coin"},
-	{"solana", "SOLUSDT", "SOL", "Solana"},
-	{"xrp", "XRPUSDT", "XRP", "XRP"},
+	{CoinGeckoID: "bitcoin", Symbol: "BTCUSDT", Base: "BTC", Name: "Bitcoin"},
+	{CoinGeckoID: "ethereum", Symbol: "ETHUSDT", Base: "ETH", Name: "Ethereum"},
+	{CoinGeckoID: "binancecoin", Symbol: "BNBUSDT", Base: "BNB", Name: "BNB"},
+	{CoinGeckoID: "solana", Symbol: "SOLUSDT", Base: "SOL", Name: "Solana"},
+	{CoinGeckoID: "ripple", Symbol: "XRPUSDT", Base: "XRP", Name: "XRP"},
 }
 
 // Source ingests Binance. Daily, Hourly and Depth select what is fetched.
@@ -231,9 +236,11 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 	n := int64(len(s.Pairs))
 	for i, p := range s.Pairs {
 		sess.Step(int64(i), n)
-		if err := s.ensureAsset(ctx, sess, p); err != nil {
-			return err
+		asset, err := s.resolve(ctx, sess, p)
+		if err != nil {
+			return fmt.Errorf("binance: %s: %w", p.Symbol, err)
 		}
+		p.Asset = asset
 		if s.Daily {
 			if err := s.daily(ctx, sess, p); err != nil {
 				return fmt.Errorf("binance: %s daily: %w", p.Symbol, err)
@@ -254,20 +261,34 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 	return nil
 }
 
-// ensureAsset creates the pair's asset when the store does not know it,
-// classified like the dataset importer does.
-func (s *Source) ensureAsset(ctx context.Context, sess *live.Session, p Pair) error {
-	if _, err := sess.Store.Asset(ctx, p.Asset); err == nil {
-		return nil
+// resolve returns the store's asset id of a pair, creating the asset
+// (classified like the dataset importer does) when the store does not
+// know it.
+func (s *Source) resolve(ctx context.Context, sess *live.Session, p Pair) (string, error) {
+	if p.Asset != "" {
+		if _, err := sess.Store.Asset(ctx, p.Asset); err == nil {
+			return p.Asset, nil
+		}
+	}
+	key := p.CoinGeckoID
+	if key == "" {
+		key = p.Asset
+	}
+	if key == "" {
+		return "", regime.Errorf(regime.EINVALID, "binance: pair %s names no asset", p.Symbol)
+	}
+	id, found, err := sess.AssetID(ctx, regime.SourceCoinGecko, key)
+	if err != nil || found {
+		return id, err
 	}
 	name := p.Name
 	if name == "" {
 		name = p.Base
 	}
 	today := sess.Today()
-	a := regime.Asset{ID: p.Asset, Symbol: p.Base, Name: name, Kind: dataset.Classify(name, p.Base),
+	a := regime.Asset{ID: id, Symbol: p.Base, Name: name, Kind: dataset.Classify(name, p.Base),
 		Aliases: []regime.Alias{{Source: regime.SourceBinance, SourceID: p.Symbol, Symbol: p.Base, Name: name, From: today, To: today}}}
-	return sess.Store.Update(ctx, func(w regime.Writer) error { return w.UpsertAssets(ctx, []regime.Asset{a}) })
+	return id, sess.Store.Update(ctx, func(w regime.Writer) error { return w.UpsertAssets(ctx, []regime.Asset{a}) })
 }
 
 const klinesWeight = 2

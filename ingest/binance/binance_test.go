@@ -294,3 +294,34 @@ func checkBars(t *testing.T, st *sqlite.Store, first, last regime.Date) {
 		t.Errorf("watermark %+v %v, want through %s", wm, err, last)
 	}
 }
+
+func TestPairResolvesCoinGeckoAlias(t *testing.T) {
+	ctx := context.Background()
+	now := regime.MustDate("2024-06-30").Time().Add(15 * time.Hour)
+	clock := live.NewFakeClock(now)
+	srv := livetest.NewServer(clock, &fake{clock: clock, first: regime.MustDate("2024-06-20"), pageRows: 1000})
+	defer srv.Close()
+	st := open(t)
+	// An imported store knows BNB as "bnb" with its CoinGecko id as alias.
+	if err := st.UpsertAssets(ctx, []regime.Asset{{ID: "bnb", Symbol: "BNB", Name: "BNB", Kind: regime.KindExchangeToken,
+		Aliases: []regime.Alias{{Source: regime.SourceCoinGecko, SourceID: "binancecoin", Symbol: "BNB"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	src := binance.New(live.Config{BaseURL: srv.URL, Clock: clock})
+	src.Pairs, src.Depth = []binance.Pair{binance.DefaultPairs[2], binance.DefaultPairs[3]}, false
+	if _, err := live.Run(ctx, st, []live.Source{src}, live.Options{Clock: clock}); err != nil {
+		t.Fatal(err)
+	}
+	for id, kind := range map[string]regime.AssetKind{"bnb": regime.KindExchangeToken, "solana": regime.KindCoin} {
+		bars, err := st.SourceBars(ctx, id, regime.SourceBinance, regime.DateRange{})
+		if err != nil || len(bars) != 10 {
+			t.Errorf("%s: %d bars, %v; want 10", id, len(bars), err)
+		}
+		if a, err := st.Asset(ctx, id); err != nil || a.Kind != kind {
+			t.Errorf("%s: kind %s, %v; want %s", id, a.Kind, err, kind)
+		}
+	}
+	if _, err := st.Asset(ctx, "binancecoin"); err == nil {
+		t.Error("a second BNB asset was created under the CoinGecko id")
+	}
+}
