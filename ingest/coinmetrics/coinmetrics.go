@@ -25,7 +25,8 @@ import (
 // DefaultBaseURL is the community API.
 const DefaultBaseURL = "https://community-api.coinmetrics.io/v4"
 
-// DefaultAssets maps Coin Metrics asset tickers to Regime asset ids.
+// DefaultAssets maps Coin Metrics asset tickers to Regime asset ids, used
+// when no stored asset carries the ticker as a coinmetrics alias.
 var DefaultAssets = map[string]string{"btc": "bitcoin", "eth": "ethereum"}
 
 // DefaultMetrics are requested for every asset: active addresses,
@@ -144,9 +145,17 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 	total := int64(len(tickers) * len(s.Metrics))
 	done := int64(0)
 	for _, t := range tickers {
+		// An imported store names the asset that carries the Coin Metrics
+		// ticker as an alias; otherwise the configured id is used.
+		asset := s.Assets[t]
+		if id, found, err := sess.AssetID(ctx, regime.SourceCoinMetrics, t); err != nil {
+			return err
+		} else if found {
+			asset = id
+		}
 		for _, m := range s.Metrics {
 			sess.Step(done, total)
-			if err := s.sync(ctx, sess, t, s.Assets[t], m); err != nil {
+			if err := s.sync(ctx, sess, t, asset, m); err != nil {
 				if regime.ErrorCode(err) == regime.EINVALID && ctx.Err() == nil {
 					sess.Repair("metric refused by the API (not free?): skipped", 1)
 				} else {
