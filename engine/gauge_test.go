@@ -112,10 +112,55 @@ func TestGaugeRecoversSyntheticRegimes(t *testing.T) {
 	}
 }
 
-// TestGaugeNoLookAhead truncates the store at several days t and checks
-// that the gauge (score, level, state, contributions and model
-// probabilities) at t and before is unchanged: no call depends on data
-// known after its day.
+// knownBy is a store as it was at the close of day at: bars, observations
+// and universe snapshots known later are invisible.
+type knownBy struct {
+	regime.Reader
+	at regime.Date
+}
+
+func (s knownBy) Bars(ctx context.Context, id string, r regime.DateRange) ([]regime.Bar, error) {
+	bars, err := s.Reader.Bars(ctx, id, r)
+	var out []regime.Bar
+	for _, b := range bars {
+		if max(b.Date, b.KnownAt) <= s.at {
+			out = append(out, b)
+		}
+	}
+	return out, err
+}
+
+func (s knownBy) Observations(ctx context.Context, series string, r regime.DateRange) ([]regime.Observation, error) {
+	obs, err := s.Reader.Observations(ctx, series, r)
+	var out []regime.Observation
+	for _, o := range obs {
+		if max(o.Date, o.KnownAt) <= s.at {
+			out = append(out, o)
+		}
+	}
+	return out, err
+}
+
+func (s knownBy) SnapshotDates(ctx context.Context, source string) ([]regime.Date, error) {
+	ds, err := s.Reader.SnapshotDates(ctx, source)
+	var out []regime.Date
+	for _, d := range ds {
+		if d <= s.at {
+			out = append(out, d)
+		}
+	}
+	return out, err
+}
+
+func (s knownBy) Constituents(ctx context.Context, source string, d regime.Date) ([]regime.Constituent, error) {
+	return s.Reader.Constituents(ctx, source, min(d, s.at))
+}
+
+// TestGaugeNoLookAhead truncates the store at several days t (everything
+// known after t is removed: bars, observations, snapshots) and checks that
+// the gauge (score, level, state, contributions and model probabilities)
+// at t and before is unchanged: no call depends on data known after its
+// day.
 func TestGaugeNoLookAhead(t *testing.T) {
 	st := gaugeSynth(t, 1100)
 	opt := fastGauge()
@@ -127,7 +172,7 @@ func TestGaugeNoLookAhead(t *testing.T) {
 	for _, c := range cuts {
 		at := p.Dates[c]
 		t.Run(at.String(), func(t *testing.T) {
-			_, cut := runGauge(t, st, regime.DateRange{To: at}, opt)
+			_, cut := runGauge(t, knownBy{st, at}, regime.DateRange{}, opt)
 			if len(cut.Dates) != c+1 {
 				t.Fatalf("truncated run has %d days, want %d", len(cut.Dates), c+1)
 			}
@@ -294,9 +339,26 @@ func TestEvaluateRealData(t *testing.T) {
 	opt.Range = regime.DateRange{From: regime.MustDate("2015-01-01"), To: regime.MustDate("2020-12-31")}
 	opt.Cut = regime.NoDate
 	opt.NoTokens = true
-	ev, err := engine.Evaluate(ctx, st, p, opt)
+	run, err := engine.RunGauge(ctx, st, p, opt.Gauge)
 	if err != nil {
 		t.Fatal(err)
+	}
+	ev, err := engine.EvaluateRun(ctx, st, p, run, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Look-ahead on real data (publication lags included): the store as
+	// known at the close of a day gives the same gauge up to that day.
+	at := regime.MustDate("2016-06-30")
+	_, cut := runGauge(t, knownBy{st, at}, regime.DateRange{}, opt.Gauge)
+	for i := range cut.Dates {
+		if cut.Dates[i] != run.Dates[i] || !same(cut.Gauge.Score[i], run.Gauge.Score[i]) || cut.Gauge.State[i] != run.Gauge.State[i] {
+			t.Fatalf("%s: gauge %v/%s with data known at %s, %v/%s with all data", run.Dates[i], cut.Gauge.Score[i], cut.Gauge.State[i], at,
+				run.Gauge.Score[i], run.Gauge.State[i])
+		}
+	}
+	if last := cut.Dates[len(cut.Dates)-1]; last != at {
+		t.Errorf("store known at %s ends on %s", at, last)
 	}
 	// In sample (the window the defaults were chosen on), the gauge must at
 	// least match the best-known legacy signal on balanced accuracy within
