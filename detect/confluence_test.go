@@ -301,3 +301,14 @@ func TestGaugeConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkComputeGauge(b *testing.B) {
+	scores, probs := gaugeInputs(5000)
+	cfg := gaugeConfig()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := detect.ComputeGauge(scores, probs, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -251,3 +251,14 @@ func TestWalkForwardCalibration(t *testing.T) {
 		t.Errorf("unknown calibration: %v", err)
 	}
 }
+
+func BenchmarkWalkForwardModels(b *testing.B) {
+	dates, price, X, names := regimeMarket(2000, 6)
+	cfg := testModelConfig()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := detect.WalkForwardModels(dates, price, X, names, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
