@@ -69,7 +69,16 @@ type summaryJSON struct {
 	Pages   int64            `json:"pages"`
 	Rows    map[string]int64 `json:"rows"`
 	Repairs map[string]int64 `json:"repairs"`
+	HTTP    httpJSON         `json:"http"`
 	Error   string           `json:"error,omitempty"`
+}
+
+type httpJSON struct {
+	Requests  int64 `json:"requests"`
+	Retries   int64 `json:"retries"`
+	Throttled int64 `json:"throttled"`
+	Failures  int64 `json:"failures"`
+	Bans      int64 `json:"bans"`
 }
 
 func (c ingestCmd) Run(g *globals) error {
@@ -159,7 +168,9 @@ func (c ingestCmd) Run(g *globals) error {
 	if c.JSON {
 		out := make([]summaryJSON, 0, len(sum.Sources))
 		for _, s := range sum.Sources {
-			j := summaryJSON{Source: s.Source, Pages: s.Pages, Rows: s.Rows, Repairs: s.Repairs}
+			h := s.HTTP
+			j := summaryJSON{Source: s.Source, Pages: s.Pages, Rows: s.Rows, Repairs: s.Repairs,
+				HTTP: httpJSON{Requests: h.Requests, Retries: h.Retries, Throttled: h.Throttled, Failures: h.Failures, Bans: h.Bans}}
 			if s.Err != nil {
 				j.Error = s.Err.Error()
 			}

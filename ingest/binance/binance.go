@@ -71,7 +71,10 @@ type Source struct {
 	DepthLimit int
 }
 
-var _ live.Source = (*Source)(nil)
+var (
+	_ live.Source      = (*Source)(nil)
+	_ live.StatsSource = (*Source)(nil)
+)
 
 // New returns a Source of daily klines and depth for DefaultPairs; cfg's
 // zero fields default to the public API, a budget of 1200 weight a minute
@@ -90,6 +93,9 @@ func New(cfg live.Config) *Source {
 	}
 	return &Source{Client: live.NewClient(cfg), Pairs: DefaultPairs, Daily: true, Depth: true, HourlyDays: 90, DepthLimit: 1000}
 }
+
+// ClientStats returns the counters of the source's HTTP client.
+func (s *Source) ClientStats() live.ClientStats { return s.Client.Stats() }
 
 // Name returns "binance".
 func (s *Source) Name() string { return "binance" }

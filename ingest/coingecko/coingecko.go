@@ -72,7 +72,10 @@ type Source struct {
 	Categories map[string]regime.AssetKind
 }
 
-var _ live.Source = (*Source)(nil)
+var (
+	_ live.Source      = (*Source)(nil)
+	_ live.StatsSource = (*Source)(nil)
+)
 
 // New returns a Source for the top 100 with history. key selects the
 // header and, for a pro key, the pro host; the default budget is 10
@@ -103,6 +106,9 @@ func New(cfg live.Config, key Key) *Source {
 	}
 	return &Source{Client: live.NewClient(cfg), TopN: 100, History: true, HistoryDays: 365, ChunkDays: 365, Categories: DefaultCategories}
 }
+
+// ClientStats returns the counters of the source's HTTP client.
+func (s *Source) ClientStats() live.ClientStats { return s.Client.Stats() }
 
 // Name returns "coingecko".
 func (s *Source) Name() string { return "coingecko" }

@@ -45,7 +45,10 @@ type Source struct {
 	PageSize int // rows per page (default 1000)
 }
 
-var _ live.Source = (*Source)(nil)
+var (
+	_ live.Source      = (*Source)(nil)
+	_ live.StatsSource = (*Source)(nil)
+)
 
 // New returns a Source of DefaultMetrics for DefaultAssets; cfg's zero
 // fields default to the community API and its limit of 10 requests per 6
@@ -60,6 +63,9 @@ func New(cfg live.Config) *Source {
 	}
 	return &Source{Client: live.NewClient(cfg), Assets: DefaultAssets, Metrics: DefaultMetrics, PageSize: 1000}
 }
+
+// ClientStats returns the counters of the source's HTTP client.
+func (s *Source) ClientStats() live.ClientStats { return s.Client.Stats() }
 
 // Name returns "coinmetrics".
 func (s *Source) Name() string { return "coinmetrics" }

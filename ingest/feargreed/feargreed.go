@@ -39,7 +39,10 @@ type Source struct {
 	Client *live.Client
 }
 
-var _ live.Source = (*Source)(nil)
+var (
+	_ live.Source      = (*Source)(nil)
+	_ live.StatsSource = (*Source)(nil)
+)
 
 // New returns a Source; cfg's zero fields default to the public API with a
 // budget of 30 requests a minute.
@@ -53,6 +56,9 @@ func New(cfg live.Config) *Source {
 	}
 	return &Source{Client: live.NewClient(cfg)}
 }
+
+// ClientStats returns the counters of the source's HTTP client.
+func (s *Source) ClientStats() live.ClientStats { return s.Client.Stats() }
 
 // Name returns "feargreed".
 func (s *Source) Name() string { return "feargreed" }

@@ -56,7 +56,10 @@ type Source struct {
 	Series []Series
 }
 
-var _ live.Source = (*Source)(nil)
+var (
+	_ live.Source      = (*Source)(nil)
+	_ live.StatsSource = (*Source)(nil)
+)
 
 // New returns a Source of DefaultSeries; cfg's zero fields default to the
 // FRED API and a budget of 100 requests a minute (FRED allows 120).
@@ -70,6 +73,9 @@ func New(cfg live.Config, apiKey string) *Source {
 	}
 	return &Source{Client: live.NewClient(cfg), APIKey: apiKey, Series: DefaultSeries}
 }
+
+// ClientStats returns the counters of the source's HTTP client.
+func (s *Source) ClientStats() live.ClientStats { return s.Client.Stats() }
 
 // Name returns "fred".
 func (s *Source) Name() string { return "fred" }

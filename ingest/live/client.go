@@ -74,6 +74,12 @@ type ClientStats struct {
 	Bans      int64 // 418 answers
 }
 
+// Sub returns s minus t, field by field.
+func (s ClientStats) Sub(t ClientStats) ClientStats {
+	return ClientStats{Requests: s.Requests - t.Requests, Retries: s.Retries - t.Retries, Throttled: s.Throttled - t.Throttled,
+		Failures: s.Failures - t.Failures, Bans: s.Bans - t.Bans}
+}
+
 // NewClient returns a Client for cfg.
 func NewClient(cfg Config) *Client {
 	if cfg.Timeout <= 0 {

@@ -50,7 +50,14 @@ type SourceSummary struct {
 	Pages   int64            // transactions committed
 	Rows    map[string]int64 // records written per series
 	Repairs map[string]int64 // rows dropped or fixed, per reason
+	HTTP    ClientStats      // requests sent, retries, throttles, failures, bans
 	Err     error            // why the source stopped early, if it did
+}
+
+// StatsSource is implemented by Sources that report their client's
+// counters for the summary.
+type StatsSource interface {
+	ClientStats() ClientStats
 }
 
 // Run ingests every source in turn into st. A failing source does not stop
@@ -65,11 +72,18 @@ func Run(ctx context.Context, st Store, sources []Source, opt Options) (Summary,
 	for _, src := range sources {
 		s := &Session{Store: st, Clock: opt.Clock, From: opt.From, Progress: opt.Progress,
 			sum: SourceSummary{Source: src.Name(), Rows: map[string]int64{}, Repairs: map[string]int64{}}}
+		var before ClientStats
+		if ss, ok := src.(StatsSource); ok {
+			before = ss.ClientStats()
+		}
 		err := src.Sync(ctx, s)
 		s.Progress.Report(regime.Progress{Stage: "ingest " + src.Name(), Done: s.done, Total: s.total, Unit: s.unit(), Final: true})
 		s.mu.Lock()
 		ss := s.sum
 		s.mu.Unlock()
+		if st, ok := src.(StatsSource); ok {
+			ss.HTTP = st.ClientStats().Sub(before)
+		}
 		if err != nil {
 			ss.Err = err
 			errs = append(errs, err)
@@ -217,7 +231,8 @@ func WriteSummary(w io.Writer, sum Summary) error {
 		if s.Err != nil {
 			status = "FAILED: " + regime.ErrorMessage(s.Err)
 		}
-		fmt.Fprintf(&b, "%-14s %8d rows in %d pages across %d series  %s\n", s.Source, total, s.Pages, len(s.Rows), status)
+		fmt.Fprintf(&b, "%-14s %8d rows in %d pages across %d series, %d requests (%d retries, %d throttled, %d failed)  %s\n",
+			s.Source, total, s.Pages, len(s.Rows), s.HTTP.Requests, s.HTTP.Retries, s.HTTP.Throttled, s.HTTP.Failures, status)
 		for _, k := range sortedKeys(s.Rows) {
 			fmt.Fprintf(&b, "  %-40s %8d rows\n", k, s.Rows[k])
 		}
