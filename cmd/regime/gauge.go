@@ -52,8 +52,50 @@ func (f dataFlag) open(g *globals) (*sqlite.Store, func(), error) {
 	return st, func() { st.Close(); cleanup() }, nil
 }
 
+// confluenceFlags override the K-of-N confluence and the family weights.
+type confluenceFlags struct {
+	K        float64            `help:"Weighted number of agreeing families needed to call a regime (default 5)."`
+	Families []string           `help:"Voting families (N), comma-separated (default all 13)." sep:","`
+	Weight   map[string]float64 `help:"Family weight, e.g. --weight trend=2 --weight macro=0 (default 1; volume, volatility, macro 0.5)."`
+}
+
+// apply returns opt with the overrides; the gauge's family rules follow
+// the chosen families.
+func (f confluenceFlags) apply(opt engine.GaugeOptions) (engine.GaugeOptions, error) {
+	c := &opt.Gauge.Confluence
+	if len(f.Families) > 0 {
+		byName := map[string]detect.FamilyRule{}
+		for _, r := range opt.Rules {
+			byName[r.Family] = r
+		}
+		var rules []detect.FamilyRule
+		for _, fam := range f.Families {
+			r, ok := byName[fam]
+			if !ok {
+				return opt, regime.Errorf(regime.EINVALID, "--families: unknown family %q (known: %s)", fam, strings.Join(c.Families, ", "))
+			}
+			rules = append(rules, r)
+		}
+		opt.Rules, c.Families = rules, f.Families
+	}
+	if f.K != 0 {
+		c.K = f.K
+	}
+	if len(f.Weight) > 0 {
+		w := map[string]float64{}
+		for k, v := range c.Weights {
+			w[k] = v
+		}
+		for k, v := range f.Weight {
+			w[k] = v
+		}
+		c.Weights = w
+	}
+	return opt, opt.Gauge.Validate()
+}
+
 // loadGauge opens the data, loads the panel and runs the gauge.
-func loadGauge(g *globals, data dataFlag, noModels bool) (*engine.Panel, *engine.GaugeRun, regime.Reader, func(), error) {
+func loadGauge(g *globals, data dataFlag, opt engine.GaugeOptions) (*engine.Panel, *engine.GaugeRun, regime.Reader, func(), error) {
 	st, cleanup, err := data.open(g)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -63,8 +105,6 @@ func loadGauge(g *globals, data dataFlag, noModels bool) (*engine.Panel, *engine
 		cleanup()
 		return nil, nil, nil, nil, err
 	}
-	opt := engine.DefaultGaugeOptions()
-	opt.NoModels = noModels
 	run, err := engine.RunGauge(g.ctx, st, p, opt)
 	if err != nil {
 		cleanup()
@@ -81,6 +121,7 @@ type gaugeCmd struct {
 	JSON     bool   `name:"json" help:"Machine-readable output."`
 	NoModels bool   `help:"Families only (no walk-forward models)."`
 	Models   string `help:"Also save every walk-forward model (JSON with training window, features and hash) in this directory." type:"path"`
+	confluenceFlags
 }
 
 func (c gaugeCmd) Help() string {
@@ -117,7 +158,12 @@ func (c gaugeCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	p, run, _, cleanup, err := loadGauge(g, c.dataFlag, c.NoModels)
+	opt, err := c.apply(engine.DefaultGaugeOptions())
+	if err != nil {
+		return err
+	}
+	opt.NoModels = c.NoModels
+	p, run, _, cleanup, err := loadGauge(g, c.dataFlag, opt)
 	if err != nil {
 		return err
 	}
@@ -162,8 +208,8 @@ func (c gaugeCmd) Run(g *globals) error {
 	day := gaugeDay{Date: p.Dates[i], Score: num(gg.Score[i]), Level: gg.Level[i], State: gg.State[i], Contrib: map[string]num{},
 		Reference: run.Asset.Symbol,
 		Confluence: confluenceDay{State: gg.Confluence.State[i], Bull: num(gg.Confluence.Bull[i]), Bear: num(gg.Confluence.Bear[i]),
-			K: engine.DefaultGaugeOptions().Gauge.Confluence.K}}
-	cfg := engine.DefaultGaugeOptions().Gauge.Confluence
+			K: opt.Gauge.Confluence.K}}
+	cfg := opt.Gauge.Confluence
 	for f, fam := range run.Families {
 		day.Votes = append(day.Votes, cfg.VoteOf(fam, run.Scores[f][i]))
 	}
@@ -305,6 +351,7 @@ type evaluateCmd struct {
 	JSON     bool   `name:"json" help:"Machine-readable report."`
 	NoTokens bool   `help:"Skip the per-token signal evaluation."`
 	Forward  int    `help:"Train the models on the sign of the N-day forward return instead of the dating (0 = dating labels)." default:"0"`
+	confluenceFlags
 }
 
 func (c evaluateCmd) Help() string {
@@ -323,6 +370,9 @@ func (c evaluateCmd) Run(g *globals) error {
 		return err
 	}
 	opt := engine.DefaultEvalOptions()
+	if opt.Gauge, err = c.apply(opt.Gauge); err != nil {
+		return err
+	}
 	opt.Range, opt.NoTokens = r, c.NoTokens
 	if c.Forward < 0 {
 		return regime.Errorf(regime.EINVALID, "--forward %d: give a horizon in days, or 0 for dating labels", c.Forward)

@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/regime-engine/regime/model/gbt"
 )
 
 // gaugeDB builds a small synthetic store once per test.
@@ -49,6 +52,41 @@ func TestGaugeCommands(t *testing.T) {
 			t.Errorf("%d rows, header %v", len(rows), rows[0])
 		}
 	})
+	t.Run("gauge saves its models", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "models")
+		mustRun(t, "gauge", "--db", db, "--models", dir)
+		files, err := filepath.Glob(filepath.Join(dir, "*-gbt.json"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no saved trees in %s (%v)", dir, err)
+		}
+		f, err := os.Open(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		m, err := gbt.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta := m.Meta(); meta.Hash == "" || len(meta.Features) == 0 || meta.To == 0 {
+			t.Errorf("saved model meta %+v", meta)
+		}
+	})
+	t.Run("confluence flags", func(t *testing.T) {
+		var day struct {
+			Confluence struct {
+				K float64 `json:"k"`
+			} `json:"confluence"`
+			Votes []struct{} `json:"votes"`
+		}
+		out := mustRun(t, "gauge", "--db", db, "--no-models", "--k", "2", "--families", "trend,momentum,drawdown", "--weight", "trend=2", "--json")
+		if err := json.Unmarshal([]byte(out), &day); err != nil {
+			t.Fatal(err)
+		}
+		if day.Confluence.K != 2 || len(day.Votes) != 3 {
+			t.Errorf("K %v, %d votes; want 2 and 3", day.Confluence.K, len(day.Votes))
+		}
+	})
 	t.Run("signals", func(t *testing.T) {
 		out := mustRun(t, "signals", "--db", db, "--top", "10", "--all", "--json")
 		var rows []map[string]any
@@ -86,6 +124,8 @@ func TestGaugeCommandErrors(t *testing.T) {
 		{"bad date", []string{"signals", "--db", db, "--date", "yesterday"}, "--date"},
 		{"no store", []string{"gauge", "--db", filepath.Join(t.TempDir(), "none.db")}, "no store at"},
 		{"bad cut", []string{"evaluate", "--db", db, "--cut", "2016-13-01"}, "--cut"},
+		{"unknown family", []string{"gauge", "--db", db, "--families", "trend,astrology"}, "unknown family"},
+		{"K too large", []string{"gauge", "--db", db, "--k", "99"}, "exceeds the total family weight"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
