@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/regime-engine/regime"
+)
+
+// GaugeSource supplies the Market Gauge. Errors follow regime error codes
+// (ENOTFOUND when no gauge has been computed, EUNAVAILABLE...).
+type GaugeSource interface {
+	// Latest returns the most recent gauge reading.
+	Latest(ctx context.Context) (Gauge, error)
+	// History returns the readings dated in r, by date.
+	History(ctx context.Context, r regime.DateRange) ([]Gauge, error)
+}
+
+// SignalSource supplies per-token signals.
+type SignalSource interface {
+	// Signals returns the signals matching q, sorted by (date, asset id).
+	Signals(ctx context.Context, q SignalQuery) ([]Signal, error)
+}
+
+// IndexSource supplies the regime-switching index.
+type IndexSource interface {
+	// Composition returns the holdings as of date (NoDate = latest).
+	Composition(ctx context.Context, date regime.Date) (Composition, error)
+	// NAV returns the daily net asset value in r, by date.
+	NAV(ctx context.Context, r regime.DateRange) ([]NAVPoint, error)
+	// Trades returns the transaction log in r, by date then asset.
+	Trades(ctx context.Context, r regime.DateRange) ([]Trade, error)
+	// Performance returns performance analytics over r.
+	Performance(ctx context.Context, r regime.DateRange) (Performance, error)
+}
+
+// EvaluationSource supplies evaluation results (model and baseline
+// scores against dated phases).
+type EvaluationSource interface {
+	// Evaluations returns every stored evaluation, sorted by ID.
+	Evaluations(ctx context.Context) ([]Evaluation, error)
+}
+
+// Gauge is one Market Gauge reading.
+type Gauge struct {
+	Date     regime.Date          `json:"date" doc:"Day of the reading (close)."`
+	Value    Num                  `json:"value" doc:"Gauge value, 0 (deep bear) to 100 (strong bull); null if unknown."`
+	Level    string               `json:"level" doc:"Named band of the value (e.g. bear, neutral, bull)."`
+	Regime   string               `json:"regime" doc:"Regime the index acts on."`
+	Families []FamilyContribution `json:"families" doc:"Contribution of each factor family."`
+}
+
+// FamilyContribution is one factor family's part of a gauge reading.
+type FamilyContribution struct {
+	Family       string `json:"family"`
+	Score        Num    `json:"score" doc:"Family score, 0..100."`
+	Weight       Num    `json:"weight" doc:"Weight of the family in the gauge."`
+	Contribution Num    `json:"contribution" doc:"Points the family adds to the gauge."`
+}
+
+// SignalQuery selects signals.
+type SignalQuery struct {
+	AssetID string           // "" = every asset
+	Range   regime.DateRange // days
+}
+
+// Signal is one token's signal on one day.
+type Signal struct {
+	AssetID string      `json:"asset_id"`
+	Date    regime.Date `json:"date"`
+	State   string      `json:"state" doc:"bull, bear or neutral." enum:"bull,bear,neutral"`
+	Score   Num         `json:"score" doc:"Signal strength, 0..1."`
+	Reason  string      `json:"reason,omitempty"`
+}
+
+// Composition is the index's holdings on a day.
+type Composition struct {
+	Date     regime.Date `json:"date"`
+	Regime   string      `json:"regime"`
+	Exposure Num         `json:"exposure" doc:"Fraction of NAV in risky assets."`
+	Weights  []Weight    `json:"weights"`
+}
+
+// Weight is one holding of the index.
+type Weight struct {
+	AssetID string `json:"asset_id"`
+	Symbol  string `json:"symbol,omitempty"`
+	Weight  Num    `json:"weight"`
+}
+
+// NAVPoint is the index's value on a day.
+type NAVPoint struct {
+	Date regime.Date `json:"date"`
+	NAV  Num         `json:"nav"`
+}
+
+// Trade is one row of the index's transaction log.
+type Trade struct {
+	Date     regime.Date `json:"date"`
+	AssetID  string      `json:"asset_id"`
+	Side     string      `json:"side" enum:"buy,sell"`
+	Quantity Num         `json:"quantity"`
+	Price    Num         `json:"price"`
+	Cost     Num         `json:"cost" doc:"Fees and slippage in USD."`
+}
+
+// Performance holds index performance analytics.
+type Performance struct {
+	From    regime.Date    `json:"from"`
+	To      regime.Date    `json:"to"`
+	Metrics map[string]Num `json:"metrics" doc:"Named metrics (cagr, sharpe, max_drawdown...)."`
+}
+
+// Evaluation is one evaluation result.
+type Evaluation struct {
+	ID      string         `json:"id"`
+	Subject string         `json:"subject" doc:"Model or baseline evaluated."`
+	From    regime.Date    `json:"from"`
+	To      regime.Date    `json:"to"`
+	Metrics map[string]Num `json:"metrics"`
+}
+
+// notWired is the problem of a route whose source is not configured.
+func notWired(what string) error {
+	return &apiError{status: http.StatusNotImplemented, code: codeNotImplemented,
+		msg: what + " is not available on this server (not configured)"}
+}
+
+// gaugeCache keeps the latest gauge pre-encoded.
+type gaugeCache struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[encodedGauge]
+}
+
+type encodedGauge struct {
+	g       Gauge
+	body    []byte
+	etag    string
+	expires time.Time
+}
+
+// latestGauge returns the cached latest gauge, refreshing it when stale.
+func (s *Server) latestGauge(ctx context.Context) (*encodedGauge, error) {
+	now := s.now()
+	if e := s.gauge.cur.Load(); e != nil && now.Before(e.expires) {
+		return e, nil
+	}
+	s.gauge.mu.Lock()
+	defer s.gauge.mu.Unlock()
+	if e := s.gauge.cur.Load(); e != nil && now.Before(e.expires) {
+		return e, nil
+	}
+	g, err := s.deps.Gauge.Latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.storeGauge(g, now), nil
+}
+
+func (s *Server) storeGauge(g Gauge, now time.Time) *encodedGauge {
+	body, err := marshalJSON(g)
+	if err != nil {
+		body = []byte("{}\n")
+	}
+	e := &encodedGauge{g: g, body: body, etag: etagOf(body), expires: now.Add(s.cfg.GaugeCacheTTL)}
+	s.gauge.cur.Store(e)
+	return e
+}
+
+// pollGauge polls the gauge source, publishing changes to SSE and regime
+// changes to the webhook.
+func (s *Server) pollGauge() {
+	defer s.bg.Done()
+	t := time.NewTicker(s.cfg.GaugePoll)
+	defer t.Stop()
+	var last *Gauge
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		g, err := s.deps.Gauge.Latest(ctx)
+		cancel()
+		if err == nil {
+			s.storeGauge(g, s.now())
+			if last == nil || last.Date != g.Date || float64(last.Value) != float64(g.Value) || last.Regime != g.Regime {
+				s.events.publish(TopicGauge, g)
+			}
+			if last != nil && last.Regime != g.Regime && s.hook != nil {
+				s.hook.send(RegimeChange{Type: "regime.changed", From: last.Regime, To: g.Regime, Date: g.Date, Gauge: g})
+			}
+			gg := g
+			last = &gg
+		} else {
+			s.log.Warn("gauge poll failed", "error", err.Error())
+		}
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+	}
+}
