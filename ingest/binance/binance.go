@@ -244,22 +244,22 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 		sess.Step(int64(i), n)
 		asset, err := s.resolve(ctx, sess, p)
 		if err != nil {
-			return fmt.Errorf("binance: %s: %w", p.Symbol, err)
+			return fmt.Errorf("%s: %w", p.Symbol, err)
 		}
 		p.Asset = asset
 		if s.Daily {
 			if err := s.daily(ctx, sess, p); err != nil {
-				return fmt.Errorf("binance: %s daily: %w", p.Symbol, err)
+				return fmt.Errorf("%s daily: %w", p.Symbol, err)
 			}
 		}
 		if s.Hourly {
 			if err := s.hourly(ctx, sess, p); err != nil {
-				return fmt.Errorf("binance: %s hourly: %w", p.Symbol, err)
+				return fmt.Errorf("%s hourly: %w", p.Symbol, err)
 			}
 		}
 		if s.Depth {
 			if err := s.depth(ctx, sess, p); err != nil {
-				return fmt.Errorf("binance: %s depth: %w", p.Symbol, err)
+				return fmt.Errorf("%s depth: %w", p.Symbol, err)
 			}
 		}
 	}

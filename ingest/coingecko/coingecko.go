@@ -344,7 +344,7 @@ func (s *Source) history(ctx context.Context, sess *live.Session, assetID, cgID 
 			ch, err = ParseChart(b)
 			return err
 		}); err != nil {
-			return fmt.Errorf("coingecko: history of %s: %w", cgID, err)
+			return fmt.Errorf("history of %s: %w", cgID, err)
 		}
 		sess.Repair("misaligned chart timestamp (field missing)", ch.Misaligned)
 		sess.Repair("duplicate chart timestamp", ch.Duplicates)

@@ -165,7 +165,7 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 				if regime.ErrorCode(err) == regime.EINVALID && ctx.Err() == nil {
 					sess.Repair("metric refused by the API (not free?): skipped", 1)
 				} else {
-					return fmt.Errorf("coinmetrics: %s %s: %w", t, m, err)
+					return fmt.Errorf("%s %s: %w", t, m, err)
 				}
 			}
 			done++

@@ -11,6 +11,8 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -130,6 +132,11 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 		return err
 	}); err != nil {
 		return err
+	}
+	// The API lists the newest day first: that documented order is not
+	// a repair.
+	if sort.SliceIsSorted(pts, func(i, j int) bool { return pts[i].Time > pts[j].Time }) {
+		slices.Reverse(pts)
 	}
 	kept := pts[:0]
 	for _, p := range pts {

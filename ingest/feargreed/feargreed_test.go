@@ -106,8 +106,8 @@ func TestSyncFaultsAndIncremental(t *testing.T) {
 		t.Errorf("request after Retry-After: 7 came %s later", d)
 	}
 	check(t, st, first, today)
-	if got := sum.Sources[0].Repairs["duplicate day"]; got != 1 {
-		t.Errorf("duplicate day repairs = %d, want 1", got)
+	if got := sum.Sources[0].Repairs; got["duplicate day"] != 1 || got["out of order"] != 0 {
+		t.Errorf("repairs = %v, want one duplicate day and newest-first accepted as documented", got)
 	}
 	// Next day: only the new day is requested and stored.
 	clock.Advance(24 * time.Hour)

@@ -186,7 +186,7 @@ func (s *Source) Sync(ctx context.Context, sess *live.Session) error {
 	for i, ser := range s.Series {
 		sess.Step(int64(i), int64(len(s.Series)))
 		if err := s.sync(ctx, sess, ser); err != nil {
-			return fmt.Errorf("fred: %s: %w", ser.ID, err)
+			return fmt.Errorf("series %s: %w", ser.ID, err)
 		}
 	}
 	sess.Step(int64(len(s.Series)), int64(len(s.Series)))

@@ -180,13 +180,13 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, cost in
 				c.banUntil = c.cfg.Clock.Now().Add(ban)
 				c.stats.Bans++
 				c.mu.Unlock()
-				return &regime.Error{Code: regime.EUNAVAILABLE, Message: fmt.Sprintf("%s: banned by the provider (HTTP %d) for %s: stopped all requests", what, se.Status, ban), Err: err}
+				return &regime.Error{Code: regime.EUNAVAILABLE, Message: fmt.Sprintf("%s: banned by the provider for %s: stopped all requests", what, ban), Err: err}
 			case se.Status == http.StatusTooManyRequests:
 				c.count(func(s *ClientStats) { s.Throttled++ })
 			case se.Status >= 500:
 				c.count(func(s *ClientStats) { s.Failures++ })
 			default:
-				msg := fmt.Sprintf("%s: %s", what, se)
+				msg := what + " refused"
 				if se.Status == 401 || se.Status == 403 {
 					msg += " (check the API key)"
 				}
