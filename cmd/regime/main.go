@@ -53,6 +53,7 @@ type cli struct {
 	Evaluate evaluateCmd `cmd:"" help:"Score the walk-forward gauge, models and confluence against dated phases and baselines."`
 	Date     dateCmd     `cmd:"" help:"Date bull and bear phases of an asset ex post (turning points and phases)."`
 	Backtest backtestCmd `cmd:"" help:"Backtest the regime-switching top-100 index against buy-and-hold, BTC and SMA200 benchmarks; sweeps with overfitting statistics."`
+	Bench    benchCmd    `cmd:"" help:"Print speed figures with ratios against reference implementations measured in the same run."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 

@@ -1,0 +1,356 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	talib "github.com/markcheno/go-talib"
+
+	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/feature"
+)
+
+// impl is one implementation of a kernel scenario.
+type impl struct {
+	name string
+	run  func()
+}
+
+// kernel is a kernel scenario: ours, the plain loop and go-talib, in that
+// order, on the same random walk.
+type kernel struct {
+	name  string
+	impls [3]impl
+}
+
+// kernels returns the kernel scenarios over a random walk of n bars.
+func kernels(n int) []kernel {
+	d := randomWalk(1, n)
+	x, y, z, t := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	fbuf := make([]float64, 2*(200+2))
+	fused := [][]float64{x, y, z, t, x, y, z, t} // plainFused's eight outputs; values overwrite each other, only the work matters
+	qh, ql := make([]int, 64), make([]int, 64)
+	return []kernel{
+		{"SMA200", [3]impl{
+			{"ours", func() { feature.SMA(x, d.c, 200) }},
+			{"plain", func() { plainSMA(x, d.c, 200) }},
+			{"talib", func() { talib.Sma(d.c, 200) }}}},
+		{"EMA20", [3]impl{
+			{"ours", func() { feature.EMA(x, d.c, 20) }},
+			{"plain", func() { plainEMA(x, d.c, 20) }},
+			{"talib", func() { talib.Ema(d.c, 20) }}}},
+		{"RSI14", [3]impl{
+			{"ours", func() { feature.RSI(x, d.c, 14) }},
+			{"plain", func() { plainRSI(x, d.c, 14) }},
+			{"talib", func() { talib.Rsi(d.c, 14) }}}},
+		{"MACD12_26_9", [3]impl{
+			{"ours", func() { feature.MACD(x, y, z, d.c, 12, 26, 9) }},
+			{"plain", func() { plainMACD(x, y, z, d.c) }},
+			{"talib", func() { talib.Macd(d.c, 12, 26, 9) }}}},
+		{"Bollinger20", [3]impl{
+			{"ours", func() { feature.Bollinger(x, y, z, d.c, 20, 2) }},
+			{"plain", func() { plainBollinger(x, y, z, d.c, 20) }},
+			{"talib", func() { talib.BBands(d.c, 20, 2, 2, talib.SMA) }}}},
+		{"ATR14", [3]impl{
+			{"ours", func() { feature.ATR(x, d.h, d.l, d.c, 14) }},
+			{"plain", func() { plainATR(x, d.h, d.l, d.c, 14) }},
+			{"talib", func() { talib.Atr(d.h, d.l, d.c, 14) }}}},
+		{"ADX14", [3]impl{
+			{"ours", func() { feature.ADX(x, y, z, d.h, d.l, d.c, 14) }},
+			{"plain", func() { plainADX(x, y, z, d.h, d.l, d.c, 14) }},
+			{"talib", func() {
+				talib.Adx(d.h, d.l, d.c, 14)
+				talib.PlusDI(d.h, d.l, d.c, 14)
+				talib.MinusDI(d.h, d.l, d.c, 14)
+			}}}},
+		{"Stoch14_3_3", [3]impl{
+			{"ours", func() { feature.Stoch(x, y, d.h, d.l, d.c, 14, 3, 3, fbuf) }},
+			{"plain", func() { plainStoch(x, y, z, d.h, d.l, d.c, 14, 3, 3, qh[:15], ql[:15]) }},
+			{"talib", func() { talib.Stoch(d.h, d.l, d.c, 14, 3, talib.SMA, 3, talib.SMA) }}}},
+		{"WilliamsR14", [3]impl{
+			{"ours", func() { feature.WilliamsR(x, d.h, d.l, d.c, 14, fbuf) }},
+			{"plain", func() { plainWillR(x, d.h, d.l, d.c, 14, qh[:15], ql[:15]) }},
+			{"talib", func() { talib.WillR(d.h, d.l, d.c, 14) }}}},
+		{"ROC10", [3]impl{
+			{"ours", func() { feature.ROC(x, d.c, 10) }},
+			{"plain", func() { plainROC(x, d.c, 10) }},
+			{"talib", func() { talib.Roc(d.c, 10) }}}},
+		{"OBV", [3]impl{
+			{"ours", func() { feature.OBV(x, d.c, d.v) }},
+			{"plain", func() { plainOBV(x, d.c, d.v) }},
+			{"talib", func() { talib.Obv(d.c, d.v) }}}},
+		{"RollingMax55", [3]impl{
+			{"ours", func() { feature.RollingMax(x, d.h, 55, fbuf) }},
+			{"plain", func() { plainMax(x, d.h, 55, qh[:56]) }},
+			{"talib", func() { talib.Max(d.h, 55) }}}},
+		{"Combo RSI+EMA+MACD+SMA200+BB", [3]impl{
+			{"ours", func() {
+				feature.RSI(x, d.c, 14)
+				feature.EMA(y, d.c, 20)
+				feature.MACD(z, t, x, d.c, 12, 26, 9)
+				feature.SMA(y, d.c, 200)
+				feature.Bollinger(z, t, x, d.c, 20, 2)
+			}},
+			{"plain", func() { plainFused(fused, d.c) }},
+			{"talib", func() {
+				talib.Rsi(d.c, 14)
+				talib.Ema(d.c, 20)
+				talib.Macd(d.c, 12, 26, 9)
+				talib.Sma(d.c, 200)
+				talib.BBands(d.c, 20, 2, 2, talib.SMA)
+			}}}},
+	}
+}
+
+// kernelTimes measures the three implementations of k in o.Rounds
+// interleaved rounds and returns the fastest ns/op of each and the allocs
+// per op.
+func (r *runner) kernelTimes(k kernel) (ns, allocs [3]float64) {
+	for i := range ns {
+		ns[i] = math.Inf(1)
+	}
+	for round := 0; round < r.o.Rounds; round++ {
+		for i, im := range k.impls {
+			res := measure(r.o.BenchTime, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					im.run()
+				}
+			})
+			if v := nsPerOp(res); v < ns[i] {
+				ns[i] = v
+			}
+			allocs[i] = allocsPerOp(res)
+		}
+	}
+	return ns, allocs
+}
+
+func (r *runner) feature() error {
+	const sec = "feature"
+	bars := float64(r.o.Bars)
+	for _, k := range kernels(r.o.Bars) {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		ns, allocs := r.kernelTimes(k)
+		ours := ns[0] / bars
+		row := newRow(sec, k.name+" ours vs plain", ours, "ns/bar").vs("plain", ns[1]/bars, "value/ref").want("ratio", "<=", 1.5)
+		row.Allocs = allocs[0] / bars
+		row.Note = fmt.Sprintf("%d-bar random walk", r.o.Bars)
+		r.add(row)
+		row = newRow(sec, k.name+" talib vs ours", ours, "ns/bar").vs("talib", ns[2]/bars, "ref/value").want("ratio", ">=", 2)
+		row.Note = fmt.Sprintf("talib %.2g allocs/bar", allocs[2]/bars)
+		r.add(row)
+	}
+	if err := r.build(); err != nil {
+		return err
+	}
+	return r.appendDay()
+}
+
+// synthPanel makes tokens seeded random-walk series of days days with
+// OHLCV and market cap (no on-chain data, as for most tokens).
+func synthPanel(tokens, days int) []*feature.Series {
+	ss := make([]*feature.Series, tokens)
+	dates := make([]regime.Date, days)
+	day0 := regime.MustDate("2015-01-01")
+	for i := range dates {
+		dates[i] = day0.AddDays(i)
+	}
+	for k := range ss {
+		d := randomWalk(uint64(k+100), days)
+		mc := make([]float64, days)
+		for i := range mc {
+			mc[i] = d.c[i] * 1e7
+		}
+		ss[k] = &feature.Series{Dates: dates, Open: d.o, High: d.h, Low: d.l, Close: d.c, Volume: d.v, MarketCap: mc}
+	}
+	return ss
+}
+
+// build times the full parallel factor build and its peak memory.
+func (r *runner) build() error {
+	const sec = "feature"
+	fs := feature.ByLevel(feature.LevelToken)
+	tokens, days := r.o.Tokens, r.o.Days
+	ss := synthPanel(tokens, days)
+	values := float64(tokens) * float64(days) * float64(len(fs))
+	matrixBytes := values * 4 // float32 matrices
+	var peak float64
+	var buildErr error
+	res := measureOnce(func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			runtime.GC()
+			mem := startPeak()
+			b.StartTimer()
+			mats, err := feature.BuildPanel(ss, fs, 0)
+			b.StopTimer()
+			if p := mem.stop(); p > peak {
+				peak = p
+			}
+			if err != nil {
+				buildErr = err
+			} else if len(mats) != tokens {
+				buildErr = fmt.Errorf("factor build returned %d matrices for %d tokens", len(mats), tokens)
+			}
+			mats = nil
+			b.StartTimer()
+		}
+	})
+	if buildErr != nil {
+		return buildErr
+	}
+	wall := nsPerOp(res)
+	scale := fmt.Sprintf("%dx%dx%d", tokens, days, len(fs))
+	row := newRow(sec, "build "+scale+" tokens x days x factors", wall/values, "ns/value")
+	row.Note = fmt.Sprintf("%.2f s wall on GOMAXPROCS %d", wall/1e9, runtime.GOMAXPROCS(0))
+	r.add(row)
+	row = newRow(sec, "build "+scale+" peak memory / matrix", peak/matrixBytes, "x").want("value", "<=", 1.25)
+	row.Note = fmt.Sprintf("peak %.0f MB over a %.0f MB float32 matrix", peak/1e6, matrixBytes/1e6)
+	r.add(row)
+	full := float64(fullTokens) * fullDays
+	if float64(tokens)*float64(days) != full {
+		row = newRow(sec, fmt.Sprintf("build %dx%d time", fullTokens, fullDays), wall/1e9*full/(float64(tokens)*float64(days)), "s")
+		row.Projection = true
+		row.Note = fmt.Sprintf("linear in tokens x days from %dx%d; run --tokens %d --days %d (about 7 GB) to measure", tokens, days, fullTokens, fullDays)
+		r.add(row)
+	}
+	return nil
+}
+
+// peakSampler samples the Go runtime's memory footprint until stopped.
+type peakSampler struct {
+	base float64
+	max  atomic.Uint64
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+var footprintMetrics = []string{"/memory/classes/total:bytes", "/memory/classes/heap/released:bytes"}
+
+// footprint is the memory the Go runtime has mapped and not released to
+// the OS.
+func footprint(s []metrics.Sample) float64 {
+	metrics.Read(s)
+	return float64(s[0].Value.Uint64()) - float64(s[1].Value.Uint64())
+}
+
+func startPeak() *peakSampler {
+	s := make([]metrics.Sample, len(footprintMetrics))
+	for i, n := range footprintMetrics {
+		s[i].Name = n
+	}
+	p := &peakSampler{base: footprint(s), done: make(chan struct{})}
+	p.max.Store(uint64(p.base))
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.done:
+				return
+			case <-t.C:
+				if v := uint64(footprint(s)); v > p.max.Load() {
+					p.max.Store(v)
+				}
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends sampling and returns the peak footprint over the one at start.
+func (p *peakSampler) stop() float64 {
+	close(p.done)
+	p.wg.Wait()
+	s := make([]metrics.Sample, len(footprintMetrics))
+	for i, n := range footprintMetrics {
+		s[i].Name = n
+	}
+	if v := uint64(footprint(s)); v > p.max.Load() {
+		p.max.Store(v)
+	}
+	return float64(p.max.Load()) - p.base
+}
+
+// appendDay times appending one day to every token of a panel.
+func (r *runner) appendDay() error {
+	const sec = "feature"
+	tokens, history := r.o.AppendTokens, r.o.AppendHistory
+	fs := feature.ByLevel(feature.LevelToken)
+	hist := synthPanel(tokens, history)
+	p, _, err := feature.NewPanel(hist, fs, 0)
+	if err != nil {
+		return err
+	}
+	rows := make([][]float32, tokens)
+	for k := range rows {
+		rows[k] = make([]float32, len(fs))
+	}
+	// Each token continues its random walk from its last close, seeded.
+	rng := rand.New(rand.NewPCG(7, 7))
+	last := make([]float64, tokens)
+	for k, s := range hist {
+		last[k] = s.Close[history-1]
+	}
+	date := hist[0].Dates[history-1]
+	days := make([]feature.Day, tokens)
+	next := func() {
+		date = date.AddDays(1)
+		for k := range days {
+			o := last[k]
+			c := o * math.Exp(0.03*rng.NormFloat64())
+			days[k] = feature.Day{Date: date, Open: o, High: math.Max(o, c) * 1.005, Low: math.Min(o, c) * 0.995, Close: c, Volume: 1e6, MarketCap: c * 1e7}
+			last[k] = c
+		}
+	}
+	// Warm up: the first appends move each token's inputs to growable
+	// storage (a one-off copy of the history).
+	for range 3 {
+		next()
+		if err := p.Append(days, rows); err != nil {
+			return err
+		}
+	}
+	var appendErr error
+	res := measure(r.o.BenchTime, func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			next()
+			b.StartTimer()
+			if err := p.Append(days, rows); err != nil && appendErr == nil {
+				appendErr = err
+			}
+		}
+	})
+	if appendErr != nil {
+		return appendErr
+	}
+	ms := nsPerOp(res) / 1e6
+	row := newRow(sec, fmt.Sprintf("append 1 day x %d tokens", tokens), ms, "ms")
+	row.Allocs = allocsPerOp(res) / float64(tokens)
+	row.Note = fmt.Sprintf("%d factors, %d days of history; allocs per token", len(fs), history)
+	if tokens == fullAppendTokens {
+		row = row.want("value", "<=", 50)
+		r.add(row)
+		return nil
+	}
+	r.add(row)
+	row = newRow(sec, fmt.Sprintf("append 1 day x %d tokens", fullAppendTokens), ms*fullAppendTokens/float64(tokens), "ms").want("value", "<=", 50)
+	row.Projection = true
+	row.Note = fmt.Sprintf("linear in tokens from %d", tokens)
+	r.add(row)
+	return nil
+}
