@@ -213,7 +213,7 @@ func (s *Source) snapshot(ctx context.Context, sess *live.Session, today regime.
 	if len(ms) == 0 {
 		return regime.Errorf(regime.EUNAVAILABLE, "coingecko: /coins/markets returned no usable coin")
 	}
-	cats, err := s.categories(ctx)
+	cats, err := s.categories(ctx, sess)
 	if err != nil {
 		return err
 	}
@@ -272,8 +272,9 @@ func Kind(id, name, symbol string, category regime.AssetKind, platforms map[stri
 }
 
 // categories returns coin id -> kind from the first page of each
-// configured category.
-func (s *Source) categories(ctx context.Context) (map[string]regime.AssetKind, error) {
+// configured category. A category the API refuses (renamed, plan) is
+// skipped and counted: classification then rests on the curated table.
+func (s *Source) categories(ctx context.Context, sess *live.Session) (map[string]regime.AssetKind, error) {
 	out := map[string]regime.AssetKind{}
 	names := make([]string, 0, len(s.Categories))
 	for c := range s.Categories {
@@ -288,6 +289,10 @@ func (s *Source) categories(ctx context.Context) (map[string]regime.AssetKind, e
 			ms, err = ParseMarkets(b)
 			return err
 		}); err != nil {
+			if regime.ErrorCode(err) == regime.EINVALID && ctx.Err() == nil {
+				sess.Repair("category refused by the API: skipped", 1)
+				continue
+			}
 			return nil, err
 		}
 		for _, m := range ms {

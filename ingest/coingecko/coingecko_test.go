@@ -126,6 +126,10 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, `[{"id":"usds","symbol":"usds","name":"USDS","current_price":1,"market_cap":5000000000}]`)
 			return
 		}
+		if q.Get("category") == "bogus-category" {
+			http.Error(w, `{"error":"invalid category"}`, http.StatusNotFound)
+			return
+		}
 		if q.Get("category") != "" {
 			fmt.Fprint(w, `[]`)
 			return
@@ -200,7 +204,7 @@ func TestSyncUniverseRenameHistory(t *testing.T) {
 	src := coingecko.New(live.Config{BaseURL: srv.URL, Clock: clock, Timeout: 200 * time.Millisecond}, coingecko.Key{Value: "k"})
 	src.TopN = 4
 	src.PageSize = 2
-	src.Categories = map[string]regime.AssetKind{"stablecoins": regime.KindStablecoin}
+	src.Categories = map[string]regime.AssetKind{"stablecoins": regime.KindStablecoin, "bogus-category": regime.KindWrapped}
 	srv.InjectPath("/coins/bitcoin/market_chart/range", livetest.Truncated, livetest.TooManyRetry7)
 	sum, err := live.Run(ctx, st, []live.Source{src}, live.Options{Clock: clock, From: first})
 	if err != nil {
@@ -262,8 +266,8 @@ func TestSyncUniverseRenameHistory(t *testing.T) {
 			t.Errorf("bitcoin history %s..%s (%d), want from %s", bars[0].Date, last, len(bars), first)
 		}
 	}
-	if got := sum.Sources[0].Repairs["duplicate coin in markets pages"]; got != 1 {
-		t.Errorf("duplicate coin repairs = %d, want 1", got)
+	if got := sum.Sources[0].Repairs; got["duplicate coin in markets pages"] != 1 || got["category refused by the API: skipped"] != 1 {
+		t.Errorf("repairs = %v, want one duplicate coin and one refused category", got)
 	}
 	hits := srv.Hits()
 	for i := 1; i < len(hits); i++ {

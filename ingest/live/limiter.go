@@ -7,7 +7,9 @@ import (
 
 // Budget is a client-side rate limit: at most Cost units (request weight;
 // 1 per request unless the provider says otherwise) in any window of
-// length Per. A zero Budget is unlimited.
+// length Per. A request costing more than the whole budget counts as the
+// whole budget (it waits for an empty window). A zero Budget is
+// unlimited.
 type Budget struct {
 	Cost int
 	Per  time.Duration
