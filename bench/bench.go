@@ -236,18 +236,43 @@ func (r *runner) add(row Row) {
 	r.o.Progress.Report(regime.Progress{Stage: "bench " + row.Section, Done: int64(len(r.rep.Rows)), Unit: "rows"})
 }
 
-// measure runs f with testing.Benchmark for at least d ("Nx" counts are
-// not used: one op is timed at least once).
-func measure(d time.Duration, f func(b *testing.B)) testing.BenchmarkResult {
+// timing is a testing.Benchmark result with the process CPU time per op.
+type timing struct {
+	testing.BenchmarkResult
+	// cpu is the user+system CPU time of the whole process per op, over
+	// every iteration testing.Benchmark ran (ramp-up included), NaN when
+	// unknown. It sums over cores for parallel work and includes the GC
+	// and work done with the timer stopped, so it is an upper bound of the
+	// op's cost; on a busy machine it is steadier than wall time.
+	cpu float64
+}
+
+// measure runs f with testing.Benchmark for at least d.
+func measure(d time.Duration, f func(b *testing.B)) timing {
 	setBenchTime(d.String())
-	return testing.Benchmark(f)
+	return benchmark(f)
 }
 
 // measureOnce runs f with testing.Benchmark for exactly one iteration
 // (scenarios that take seconds).
-func measureOnce(f func(b *testing.B)) testing.BenchmarkResult {
+func measureOnce(f func(b *testing.B)) timing {
 	setBenchTime("1x")
-	return testing.Benchmark(f)
+	return benchmark(f)
+}
+
+func benchmark(f func(b *testing.B)) timing {
+	var ops int64
+	c0 := cpuNanos()
+	res := testing.Benchmark(func(b *testing.B) {
+		f(b)
+		ops += int64(b.N)
+	})
+	c1 := cpuNanos()
+	t := timing{BenchmarkResult: res, cpu: math.NaN()}
+	if c0 >= 0 && c1 >= 0 && ops > 0 {
+		t.cpu = float64(c1-c0) / float64(ops)
+	}
+	return t
 }
 
 // setBenchTime sets the testing package's -test.benchtime, which
@@ -261,14 +286,14 @@ func setBenchTime(v string) {
 }
 
 // nsPerOp is the result's time per op with sub-nanosecond precision.
-func nsPerOp(res testing.BenchmarkResult) float64 {
+func nsPerOp(res timing) float64 {
 	if res.N <= 0 {
 		return math.NaN()
 	}
 	return float64(res.T.Nanoseconds()) / float64(res.N)
 }
 
-func allocsPerOp(res testing.BenchmarkResult) float64 {
+func allocsPerOp(res timing) float64 {
 	if res.N <= 0 {
 		return math.NaN()
 	}

@@ -110,11 +110,11 @@ func kernels(n int) []kernel {
 }
 
 // kernelTimes measures the three implementations of k in o.Rounds
-// interleaved rounds and returns the fastest ns/op of each and the allocs
-// per op.
-func (r *runner) kernelTimes(k kernel) (ns, allocs [3]float64) {
+// interleaved rounds and returns the fastest ns/op and CPU ns/op of each
+// and the allocs per op.
+func (r *runner) kernelTimes(k kernel) (ns, cpu, allocs [3]float64) {
 	for i := range ns {
-		ns[i] = math.Inf(1)
+		ns[i], cpu[i] = math.Inf(1), math.Inf(1)
 	}
 	for round := 0; round < r.o.Rounds; round++ {
 		for i, im := range k.impls {
@@ -124,13 +124,12 @@ func (r *runner) kernelTimes(k kernel) (ns, allocs [3]float64) {
 					im.run()
 				}
 			})
-			if v := nsPerOp(res); v < ns[i] {
-				ns[i] = v
-			}
+			ns[i] = min(ns[i], nsPerOp(res))
+			cpu[i] = min(cpu[i], res.cpu)
 			allocs[i] = allocsPerOp(res)
 		}
 	}
-	return ns, allocs
+	return ns, cpu, allocs
 }
 
 func (r *runner) feature() error {
@@ -140,10 +139,11 @@ func (r *runner) feature() error {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		ns, allocs := r.kernelTimes(k)
+		ns, cpu, allocs := r.kernelTimes(k)
 		ours := ns[0] / bars
 		row := newRow(sec, k.name+" ours vs plain", ours, "ns/bar").vs("plain", ns[1]/bars, "value/ref").want("ratio", "<=", 1.5)
 		row.Allocs = allocs[0] / bars
+		row.CPU = cpu[0] / bars
 		row.Note = fmt.Sprintf("%d-bar random walk", r.o.Bars)
 		r.add(row)
 		row = newRow(sec, k.name+" talib vs ours", ours, "ns/bar").vs("talib", ns[2]/bars, "ref/value").want("ratio", ">=", 2)
@@ -212,7 +212,8 @@ func (r *runner) build() error {
 	wall := nsPerOp(res)
 	scale := fmt.Sprintf("%dx%dx%d", tokens, days, len(fs))
 	row := newRow(sec, "build "+scale+" tokens x days x factors", wall/values, "ns/value")
-	row.Note = fmt.Sprintf("%.2f s wall on GOMAXPROCS %d", wall/1e9, runtime.GOMAXPROCS(0))
+	row.CPU = res.cpu / values
+	row.Note = fmt.Sprintf("%.2f s wall on GOMAXPROCS %d (CPU sums over cores)", wall/1e9, runtime.GOMAXPROCS(0))
 	r.add(row)
 	row = newRow(sec, "build "+scale+" peak memory / matrix", peak/matrixBytes, "x").want("value", "<=", 1.25)
 	row.Note = fmt.Sprintf("peak %.0f MB over a %.0f MB float32 matrix", peak/1e6, matrixBytes/1e6)
@@ -341,6 +342,7 @@ func (r *runner) appendDay() error {
 	ms := nsPerOp(res) / 1e6
 	row := newRow(sec, fmt.Sprintf("append 1 day x %d tokens", tokens), ms, "ms")
 	row.Allocs = allocsPerOp(res) / float64(tokens)
+	row.CPU = res.cpu / 1e6
 	row.Note = fmt.Sprintf("%d factors, %d days of history; allocs per token", len(fs), history)
 	if tokens == fullAppendTokens {
 		row = row.want("value", "<=", 50)
@@ -349,6 +351,7 @@ func (r *runner) appendDay() error {
 	}
 	r.add(row)
 	row = newRow(sec, fmt.Sprintf("append 1 day x %d tokens", fullAppendTokens), ms*fullAppendTokens/float64(tokens), "ms").want("value", "<=", 50)
+	row.CPU = res.cpu / 1e6 * fullAppendTokens / float64(tokens)
 	row.Projection = true
 	row.Note = fmt.Sprintf("linear in tokens from %d", tokens)
 	r.add(row)

@@ -11,7 +11,7 @@ import (
 )
 
 // Columns are the headings of the table WriteTable prints.
-var Columns = []string{"SECTION", "NAME", "VALUE", "UNIT", "REFERENCE", "RATIO", "TARGET", "STATUS", "ALLOCS", "NOTE"}
+var Columns = []string{"SECTION", "NAME", "VALUE", "UNIT", "REFERENCE", "RATIO", "TARGET", "STATUS", "CPU", "ALLOCS", "NOTE"}
 
 // WriteTable prints rep as an aligned text table: a header with the
 // machine, then one line per row. Projections are marked with "~" before
@@ -42,7 +42,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 		if r.RatioOf != "" {
 			ratio = num(r.Ratio) + " (" + r.RatioOf + ")"
 		}
-		fmt.Fprintln(tw, strings.Join([]string{r.Section, r.Name, val, r.Unit, ref, ratio, r.Target.String(), r.Status, num(r.Allocs), note}, "\t"))
+		fmt.Fprintln(tw, strings.Join([]string{r.Section, r.Name, val, r.Unit, ref, ratio, r.Target.String(), r.Status, num(r.CPU), num(r.Allocs), note}, "\t"))
 	}
 	return tw.Flush()
 }

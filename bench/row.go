@@ -23,6 +23,10 @@ type Row struct {
 	// (how many times faster ours is); empty without a reference.
 	RatioOf string  `json:"ratio_of,omitempty"`
 	Ratio   float64 `json:"ratio"`
+	// CPU is the process CPU time of ours in Unit's time unit per unit
+	// where measured (see docs/bench.md: summed over cores, an upper
+	// bound, steadier than wall time on a busy machine).
+	CPU float64 `json:"cpu"`
 	// Allocs is the allocations per unit of ours where measured.
 	Allocs float64 `json:"allocs"`
 	Target Target  `json:"target"`
@@ -73,7 +77,7 @@ const (
 
 // newRow returns a row with every number unmeasured.
 func newRow(section, name string, value float64, unit string) Row {
-	return Row{Section: section, Name: name, Value: value, Unit: unit, Ref: math.NaN(), Ratio: math.NaN(), Allocs: math.NaN()}
+	return Row{Section: section, Name: name, Value: value, Unit: unit, Ref: math.NaN(), Ratio: math.NaN(), CPU: math.NaN(), Allocs: math.NaN()}
 }
 
 // vs sets the reference and how the ratio is taken.
@@ -128,8 +132,9 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		Value  *float64 `json:"value"`
 		Ref    *float64 `json:"ref"`
 		Ratio  *float64 `json:"ratio"`
+		CPU    *float64 `json:"cpu"`
 		Allocs *float64 `json:"allocs"`
-	}{plain(r), ptr(r.Value), ptr(r.Ref), ptr(r.Ratio), ptr(r.Allocs)})
+	}{plain(r), ptr(r.Value), ptr(r.Ref), ptr(r.Ratio), ptr(r.CPU), ptr(r.Allocs)})
 }
 
 // UnmarshalJSON reads null numbers as NaN.
@@ -140,13 +145,14 @@ func (r *Row) UnmarshalJSON(b []byte) error {
 		Value  *float64 `json:"value"`
 		Ref    *float64 `json:"ref"`
 		Ratio  *float64 `json:"ratio"`
+		CPU    *float64 `json:"cpu"`
 		Allocs *float64 `json:"allocs"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	*r = Row(v.plain)
-	r.Value, r.Ref, r.Ratio, r.Allocs = unptr(v.Value), unptr(v.Ref), unptr(v.Ratio), unptr(v.Allocs)
+	r.Value, r.Ref, r.Ratio, r.CPU, r.Allocs = unptr(v.Value), unptr(v.Ref), unptr(v.Ratio), unptr(v.CPU), unptr(v.Allocs)
 	return nil
 }
 

@@ -161,7 +161,7 @@ func (r *runner) store() error {
 		return pool[k:min(k+batch, len(pool))]
 	}
 	var werr error
-	upsert := func(write func([]regime.Bar) error) float64 {
+	upsert := func(write func([]regime.Bar) error) (ns, cpu float64) {
 		i := 0
 		res := measure(r.o.BenchTime, func(b *testing.B) {
 			for b.Loop() {
@@ -171,14 +171,15 @@ func (r *runner) store() error {
 				i++
 			}
 		})
-		return nsPerOp(res) / float64(len(chunk(0)))
+		return nsPerOp(res) / float64(len(chunk(0))), res.cpu / float64(len(chunk(0)))
 	}
-	ours := upsert(func(b []regime.Bar) error { return s.UpsertBars(ctx, b) })
-	ref := upsert(func(b []regime.Bar) error { return refUpsert(ctx, db, b) })
+	ours, oursCPU := upsert(func(b []regime.Bar) error { return s.UpsertBars(ctx, b) })
+	ref, _ := upsert(func(b []regime.Bar) error { return refUpsert(ctx, db, b) })
 	if werr != nil {
 		return werr
 	}
 	row := newRow(sec, fmt.Sprintf("upsert bars, %d per call", len(chunk(0))), ours, "ns/row").vs("database/sql", ref, "value/ref")
+	row.CPU = oursCPU
 	row.Note = "reference: one prepared single-row INSERT ... ON CONFLICT per bar, one transaction per call"
 	r.add(row)
 
@@ -191,7 +192,7 @@ func (r *runner) store() error {
 		return err
 	}
 	var rerr error
-	read := func(f func() ([]regime.Bar, error)) float64 {
+	read := func(f func() ([]regime.Bar, error)) (us, cpu float64) {
 		res := measure(r.o.BenchTime, func(b *testing.B) {
 			for b.Loop() {
 				bars, err := f()
@@ -203,14 +204,15 @@ func (r *runner) store() error {
 				}
 			}
 		})
-		return nsPerOp(res) / 1e3
+		return nsPerOp(res) / 1e3, res.cpu / 1e3
 	}
-	ours = read(func() ([]regime.Bar, error) { return s.Bars(ctx, id, regime.DateRange{}) })
-	ref = read(func() ([]regime.Bar, error) { return refRead(ctx, db, id, regime.SourceCoinGecko) })
+	ours, oursCPU = read(func() ([]regime.Bar, error) { return s.Bars(ctx, id, regime.DateRange{}) })
+	ref, _ = read(func() ([]regime.Bar, error) { return refRead(ctx, db, id, regime.SourceCoinGecko) })
 	if rerr != nil {
 		return rerr
 	}
 	row = newRow(sec, fmt.Sprintf("read %d reconciled bars", per), ours, "µs").vs("database/sql", ref, "value/ref")
+	row.CPU = oursCPU
 	row.Note = "ours merges two sources per day; reference scans one source's rows"
 	r.add(row)
 	return nil

@@ -36,7 +36,7 @@ func (r *runner) synth() error {
 	}
 	secs := nsPerOp(res) / 1e9
 	row := newRow("synth", fmt.Sprintf("generate %d tokens x %d days", cfg.Tokens, cfg.Days), float64(cfg.Tokens)*float64(cfg.Days)/secs, "token-days/s")
-	row.Note = fmt.Sprintf("to a discarding sink; %.0f bars/s (listed tokens only), %.2f s per market", float64(bars)/secs, secs)
+	row.Note = fmt.Sprintf("to a discarding sink; %.0f bars/s (listed tokens only), %.2f s wall and %.2f s CPU per market", float64(bars)/secs, secs, res.cpu/1e9)
 	r.add(row)
 	return nil
 }
