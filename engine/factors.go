@@ -30,9 +30,9 @@ func TokenSeries(ctx context.Context, st regime.Reader, p *Panel, k int) (*featu
 	if n == 0 {
 		return s, nil
 	}
-	series, err := st.Series(ctx)
+	series, err := p.seriesList(ctx, st)
 	if err != nil {
-		return nil, fmt.Errorf("factors: series: %w", err)
+		return nil, err
 	}
 	prefix := "onchain:" + p.Assets[k].ID + ":"
 	for _, si := range series {
@@ -126,4 +126,16 @@ func nanSlice(n int) []float64 {
 		s[i] = math.NaN()
 	}
 	return s
+}
+
+// seriesList returns the store's series list, read once per panel
+// (listing scans every observation, too slow to repeat per token).
+func (p *Panel) seriesList(ctx context.Context, st regime.Reader) ([]regime.SeriesInfo, error) {
+	p.seriesOnce.Do(func() {
+		p.series, p.seriesErr = st.Series(ctx)
+		if p.seriesErr != nil {
+			p.seriesErr = fmt.Errorf("factors: series: %w", p.seriesErr)
+		}
+	})
+	return p.series, p.seriesErr
 }

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"strings"
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/detect"
@@ -211,13 +209,9 @@ func TokenSignals(ctx context.Context, st regime.Reader, p *Panel, days []int, n
 			}
 		}
 	}
-	list, err := st.Series(ctx)
-	if err != nil {
-		return nil, err
-	}
 	series := make([]*feature.Series, len(order))
 	for j, k := range order {
-		s, err := tokenSeries(ctx, st, p, k, list)
+		s, err := TokenSeries(ctx, st, p, k)
 		if err != nil {
 			return nil, err
 		}
@@ -267,32 +261,4 @@ func factorsOf(rules []detect.FamilyRule) []feature.Factor {
 		}
 	}
 	return fs
-}
-
-// tokenSeries is TokenSeries with the store's series list read once by
-// the caller (listing the series scans every observation).
-func tokenSeries(ctx context.Context, st regime.Reader, p *Panel, k int, list []regime.SeriesInfo) (*feature.Series, error) {
-	lo, n := p.Start[k], len(p.Close[k])
-	s := &feature.Series{Dates: p.Dates[lo : lo+n], Open: p.Open[k], High: p.High[k], Low: p.Low[k], Close: p.Close[k],
-		Volume: p.Volume[k], MarketCap: p.Cap[k]}
-	if n == 0 {
-		return s, nil
-	}
-	prefix := "onchain:" + p.Assets[k].ID + ":"
-	for _, si := range list {
-		metric, ok := strings.CutPrefix(si.Series, prefix)
-		if !ok || strings.Contains(metric, "@") {
-			continue
-		}
-		obs, err := st.Observations(ctx, si.Series, regime.DateRange{})
-		if err != nil {
-			return nil, fmt.Errorf("signals: %s: %w", si.Series, err)
-		}
-		v, _ := feature.AlignAsOf(s.Dates, obs)
-		if s.OnChain == nil {
-			s.OnChain = map[string][]float64{}
-		}
-		s.OnChain[metric] = v
-	}
-	return s, nil
 }

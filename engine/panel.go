@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/regime-engine/regime"
 )
@@ -33,6 +34,10 @@ type Panel struct {
 	Snapshots []Snapshot
 
 	index map[string]int
+
+	seriesOnce sync.Once
+	series     []regime.SeriesInfo
+	seriesErr  error
 }
 
 // Snapshot is one universe snapshot: asset indices into Panel.Assets by rank.
