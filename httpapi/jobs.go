@@ -248,20 +248,21 @@ func (m *jobManager) submit(owner, kind string, params json.RawMessage) (Job, er
 			msg:    fmt.Sprintf("at most %d queued or running jobs per key; wait for one to finish", m.s.cfg.MaxJobsPerKey),
 			header: http.Header{"Retry-After": {"5"}}}
 	}
-	select {
-	case m.queue <- j:
-	default:
+	if len(m.queue) == cap(m.queue) {
 		m.mu.Unlock()
 		cancel(nil)
 		return Job{}, &apiError{status: http.StatusServiceUnavailable, code: regime.EUNAVAILABLE, msg: "job queue is full; retry later",
 			header: http.Header{"Retry-After": {"30"}}}
 	}
-	m.s.metrics.queue.Inc()
 	m.jobs[j.ID] = j
 	m.order = append(m.order, j.ID)
 	snap := j.Job
-	m.mu.Unlock()
+	// Publish "queued" before a worker can publish "running"; submitters
+	// hold m.mu, so the send below never blocks.
 	m.s.events.publish(TopicJobs, snap)
+	m.s.metrics.queue.Inc()
+	m.queue <- j
+	m.mu.Unlock()
 	return snap, nil
 }
 

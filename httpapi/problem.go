@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -127,7 +126,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 	}
-	body, _ := json.Marshal(p)
+	body, _ := marshalJSON(p)
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")

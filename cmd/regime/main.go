@@ -54,6 +54,8 @@ type cli struct {
 	Date     dateCmd     `cmd:"" help:"Date bull and bear phases of an asset ex post (turning points and phases)."`
 	Backtest backtestCmd `cmd:"" help:"Backtest the regime-switching top-100 index against buy-and-hold, BTC and SMA200 benchmarks; sweeps with overfitting statistics."`
 	Bench    benchCmd    `cmd:"" help:"Print speed figures with ratios against reference implementations measured in the same run."`
+	Serve    serveCmd    `cmd:"" help:"Serve the /v1 HTTP API (OpenAPI at /openapi.json, docs at /docs)."`
+	Keys     keysCmd     `cmd:"" help:"Create, list and revoke API keys of the HTTP API."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 
