@@ -7,6 +7,7 @@ import (
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/detect"
 	"github.com/regime-engine/regime/feature"
+	"github.com/regime-engine/regime/index"
 )
 
 // GaugeOptions configure RunGauge.
@@ -261,4 +262,42 @@ func factorsOf(rules []detect.FamilyRule) []feature.Factor {
 		}
 	}
 	return fs
+}
+
+// GaugeLevels is the GaugeLevelsFunc of the default Market Gauge: it runs
+// RunGauge walk-forward over p and maps each day's level onto the index's
+// exposure levels. Days whose score is not yet known (warm-up, no model
+// trained yet) have index.NoLevel, so the index takes no regime decision
+// on them instead of treating them as neutral.
+func GaugeLevels(opt GaugeOptions) GaugeLevelsFunc {
+	return func(ctx context.Context, st regime.Reader, p *Panel) ([]index.Level, error) {
+		run, err := RunGauge(ctx, st, p, opt)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]index.Level, len(run.Gauge.Level))
+		for i, l := range run.Gauge.Level {
+			if math.IsNaN(run.Gauge.Score[i]) {
+				out[i] = index.NoLevel
+				continue
+			}
+			out[i] = indexLevel(l)
+		}
+		return out, nil
+	}
+}
+
+// indexLevel maps a gauge level onto the index's level scale.
+func indexLevel(l detect.Level) index.Level {
+	switch l {
+	case detect.StrongBearish:
+		return index.StrongBearish
+	case detect.Bearish:
+		return index.Bearish
+	case detect.Bullish:
+		return index.Bullish
+	case detect.StrongBullish:
+		return index.StrongBullish
+	}
+	return index.Neutral
 }

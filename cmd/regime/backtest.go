@@ -15,7 +15,7 @@ import (
 )
 
 type backtestCmd struct {
-	Strategy string `help:"What drives the index: sma200 (BTC close vs its 200-day mean: bullish above, bearish below), buyhold, or gauge (the Market Gauge, once wired)." default:"sma200" enum:"sma200,buyhold,gauge"`
+	Strategy string `help:"What drives the index: gauge (the Market Gauge, computed walk-forward), sma200 (BTC close vs its 200-day mean: bullish above, bearish below) or buyhold." default:"gauge" enum:"gauge,sma200,buyhold"`
 	dateFlags
 	Split string `help:"Report the in-sample (before DATE) and out-of-sample (from DATE) windows of the run separately; 'none' to disable." default:"2021-01-01" placeholder:"DATE"`
 
@@ -63,6 +63,7 @@ func (c backtestCmd) options() (engine.BacktestOptions, error) {
 		return opt, err
 	}
 	opt.Strategy, opt.From, opt.To, opt.NoStableFill = c.Strategy, r.From, r.To, c.NoStableFill
+	opt.GaugeLevels = engine.GaugeLevels(engine.DefaultGaugeOptions())
 	if c.Split != "" && c.Split != "none" {
 		if opt.Split, err = regime.ParseDate(c.Split); err != nil {
 			return opt, fmt.Errorf("--split: %w", err)

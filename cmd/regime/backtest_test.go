@@ -81,7 +81,7 @@ func TestBacktestCommand(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &v); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		if v.Strategy != "sma200" || len(v.Runs) != 4 || len(v.Windows) != 3 || v.Sweep == nil || len(v.Sweep.Trials) != 4 {
+		if v.Strategy != "gauge" || len(v.Runs) != 4 || len(v.Windows) != 3 || v.Sweep == nil || len(v.Sweep.Trials) != 4 {
 			t.Fatalf("unexpected JSON shape: %+v", v)
 		}
 		// btc_hold has no universe decisions: its unpriced share is null, not NaN.
@@ -94,7 +94,7 @@ func TestBacktestCommand(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"--strategy", "gauge"}, "gauge is not wired"},
+			{[]string{"--strategy", "oracle"}, "--strategy"},
 			{[]string{"--split", "2017-13-01"}, "--split"},
 			{[]string{"--exposure", "1,0,0,0,0"}, "exposure"},
 			{[]string{"--json", "--csv"}, "at most one"},
