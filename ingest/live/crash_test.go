@@ -41,7 +41,7 @@ func crashStart() regime.Date {
 	if raceEnabled {
 		return regime.MustDate("2024-01-01")
 	}
-	return regime.MustDate("2021-01-01")
+	return regime.MustDate("2022-09-01")
 }
 
 // upstream serves klines (pages of 40 days or 500 hours) and the index from crashFirst.
