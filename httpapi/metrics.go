@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ type metrics struct {
 	running  prometheus.Gauge
 	streams  prometheus.Gauge
 	webhooks *prometheus.CounterVec
+	series   sync.Map // seriesKey -> *series, so a request costs no label hashing
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -49,9 +51,30 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	return m, nil
 }
 
+// seriesKey identifies the request series of one route, method and
+// status.
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type series struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+	k := seriesKey{route, method, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &series{
+			count:   m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency: m.latency.WithLabelValues(route, method),
+		})
+	}
+	s := v.(*series)
+	s.count.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
 func (m *metrics) handler() http.Handler {

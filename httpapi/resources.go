@@ -703,7 +703,7 @@ func (s *Server) gaugeLatest(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	writeCached(w, r, http.StatusOK, e.body, e.etag)
+	writeCachedHeader(w, r, http.StatusOK, e.body, e.etag, e.length)
 }
 
 func (s *Server) gaugeHistory(r *http.Request, p *rangePageParams, _ *noBody) (Page[Gauge], error) {

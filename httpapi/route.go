@@ -172,15 +172,29 @@ func etagOf(body []byte) string {
 // writeCached writes a pre-encoded JSON body with its ETag, or 304 when
 // If-None-Match matches.
 func writeCached(w http.ResponseWriter, r *http.Request, status int, body []byte, etag string) {
+	writeCachedHeader(w, r, status, body, []string{etag}, []string{strconv.Itoa(len(body))})
+}
+
+// Header values shared by every cached response; never modified.
+var (
+	hdrNoCache = []string{"private, no-cache"}
+	hdrJSON    = []string{"application/json"}
+)
+
+// writeCachedHeader is writeCached with the ETag and Content-Length
+// header values already built, so the hot path allocates nothing for them.
+func writeCachedHeader(w http.ResponseWriter, r *http.Request, status int, body []byte, etag, length []string) {
 	h := w.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, no-cache")
-	if status == http.StatusOK && etagMatch(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	h["Etag"] = etag
+	h["Cache-Control"] = hdrNoCache
+	if status == http.StatusOK {
+		if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(inm[0], etag[0]) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = hdrJSON
+	h["Content-Length"] = length
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(body)

@@ -307,14 +307,15 @@ func (s *Server) add(rt Route) {
 				writeProblem(w, r, err)
 				return
 			}
-			if st != nil {
-				st.keyID = key.ID
-			}
 			if err := s.allow(key.ID); err != nil {
 				writeProblem(w, r, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
+			if st != nil {
+				st.keyID, st.key = key.ID, key
+			} else {
+				r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
+			}
 		}
 		inner.ServeHTTP(w, r)
 	})
@@ -356,6 +357,9 @@ type keyCtx struct{}
 
 // keyOf returns the authenticated key of a request.
 func keyOf(ctx context.Context) regime.APIKey {
+	if st := stateOf(ctx); st != nil && st.key.ID != "" {
+		return st.key
+	}
 	k, _ := ctx.Value(keyCtx{}).(regime.APIKey)
 	return k
 }
@@ -460,6 +464,7 @@ type reqState struct {
 	id     string
 	route  string
 	keyID  string
+	key    regime.APIKey
 	status int
 }
 
@@ -531,7 +536,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), stateCtx{}, st))
 		sw := &statusWriter{ResponseWriter: w, st: st}
-		sw.Header().Set("X-Request-ID", st.id)
+		sw.Header()["X-Request-Id"] = []string{st.id}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

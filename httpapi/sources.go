@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,7 +139,8 @@ type gaugeCache struct {
 type encodedGauge struct {
 	g       Gauge
 	body    []byte
-	etag    string
+	etag    []string // header value
+	length  []string // header value
 	expires time.Time
 }
 
@@ -165,7 +167,8 @@ func (s *Server) storeGauge(g Gauge, now time.Time) *encodedGauge {
 	if err != nil {
 		body = []byte("{}\n")
 	}
-	e := &encodedGauge{g: g, body: body, etag: etagOf(body), expires: now.Add(s.cfg.GaugeCacheTTL)}
+	e := &encodedGauge{g: g, body: body, etag: []string{etagOf(body)}, length: []string{strconv.Itoa(len(body))},
+		expires: now.Add(s.cfg.GaugeCacheTTL)}
 	s.gauge.cur.Store(e)
 	return e
 }
