@@ -264,27 +264,33 @@ func factorsOf(rules []detect.FamilyRule) []feature.Factor {
 	return fs
 }
 
-// GaugeLevels is the GaugeLevelsFunc of the default Market Gauge: it runs
-// RunGauge walk-forward over p and maps each day's level onto the index's
-// exposure levels. Days whose score is not yet known (warm-up, no model
-// trained yet) have index.NoLevel, so the index takes no regime decision
-// on them instead of treating them as neutral.
+// GaugeLevels is the GaugeLevelsFunc of the Market Gauge with opt: it
+// runs RunGauge walk-forward over p and maps each day onto the index's
+// exposure levels (see GaugeRun.IndexLevels).
 func GaugeLevels(opt GaugeOptions) GaugeLevelsFunc {
 	return func(ctx context.Context, st regime.Reader, p *Panel) ([]index.Level, error) {
 		run, err := RunGauge(ctx, st, p, opt)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]index.Level, len(run.Gauge.Level))
-		for i, l := range run.Gauge.Level {
-			if math.IsNaN(run.Gauge.Score[i]) {
-				out[i] = index.NoLevel
-				continue
-			}
-			out[i] = indexLevel(l)
-		}
-		return out, nil
+		return run.IndexLevels(), nil
 	}
+}
+
+// IndexLevels maps each day's gauge level onto the index's exposure
+// levels. Days whose score is not yet known (warm-up, no model trained
+// yet) are index.NoLevel, so the index takes no regime decision on them
+// instead of treating them as neutral.
+func (r *GaugeRun) IndexLevels() []index.Level {
+	out := make([]index.Level, len(r.Gauge.Level))
+	for i, l := range r.Gauge.Level {
+		if math.IsNaN(r.Gauge.Score[i]) {
+			out[i] = index.NoLevel
+			continue
+		}
+		out[i] = indexLevel(l)
+	}
+	return out
 }
 
 // indexLevel maps a gauge level onto the index's level scale.

@@ -205,6 +205,16 @@ func (c gaugeCmd) Run(g *globals) error {
 			return regime.Errorf(regime.ENOTFOUND, "no data on %s (the store covers %s..%s)", d, p.Dates[0], p.Dates[len(p.Dates)-1])
 		}
 	}
+	day := gaugeDayOf(p, run, opt, i)
+	if c.JSON {
+		return writeJSON(g.stdout, day)
+	}
+	return writeGaugeDay(g.stdout, day, run, opt, i)
+}
+
+// gaugeDayOf collects day i of a gauge run for output.
+func gaugeDayOf(p *engine.Panel, run *engine.GaugeRun, opt engine.GaugeOptions, i int) gaugeDay {
+	gg := run.Gauge
 	day := gaugeDay{Date: p.Dates[i], Score: num(gg.Score[i]), Level: gg.Level[i], State: gg.State[i], Contrib: map[string]num{},
 		Reference: run.Asset.Symbol,
 		Confluence: confluenceDay{State: gg.Confluence.State[i], Bull: num(gg.Confluence.Bull[i]), Bear: num(gg.Confluence.Bear[i]),
@@ -222,10 +232,14 @@ func (c gaugeCmd) Run(g *globals) error {
 			day.Models[m] = num(pr[i])
 		}
 	}
-	if c.JSON {
-		return writeJSON(g.stdout, day)
-	}
-	out := g.stdout
+	return day
+}
+
+// writeGaugeDay prints day i of a gauge run for people: the score, the
+// level, the confluence and every family's and model's contribution.
+func writeGaugeDay(out io.Writer, day gaugeDay, run *engine.GaugeRun, opt engine.GaugeOptions, i int) error {
+	gg := run.Gauge
+	cfg := opt.Gauge.Confluence
 	fmt.Fprintf(out, "Market Gauge on %s: %s / 100, %s (state %s)\n", day.Date, fnum(gg.Score[i], 1), day.Level, day.State)
 	fmt.Fprintf(out, "confluence: %s (bullish families %s, bearish %s, K %g)\n\n", day.Confluence.State,
 		fnum(gg.Confluence.Bull[i], 1), fnum(gg.Confluence.Bear[i], 1), cfg.K)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/backtest"
 	"github.com/regime-engine/regime/engine"
 	"github.com/regime-engine/regime/synth"
 )
@@ -111,13 +113,16 @@ func (c synthCmd) Run(g *globals) error {
 type demoCmd struct {
 	Data string `help:"Build from a data directory (e.g. ../shared/data) instead of the synthetic market." type:"existingdir"`
 	synthFlags
-	JSON bool `name:"json" help:"Machine-readable summary."`
+	StoreOnly bool   `help:"Stop after building the store (no gauge, no index backtest)."`
+	Split     string `help:"Report the index backtest's in-sample (before DATE) and out-of-sample (from DATE) windows separately." default:"2021-01-01" placeholder:"DATE"`
+	JSON      bool   `name:"json" help:"Machine-readable summary."`
 }
 
 func (c demoCmd) Help() string {
 	return "Runs the pipeline end to end, offline, on the embedded store: builds the store (synthetic\n" +
-		"market by default; real data with --data), then summarises it. Re-running is safe: every\n" +
-		"write is an idempotent upsert.\n\n" +
+		"market by default; real data with --data), summarises it, computes the Market Gauge\n" +
+		"walk-forward and runs the regime-switching index against its benchmarks. Re-running is safe:\n" +
+		"every write is an idempotent upsert.\n\n" +
 		"Example:\n  regime demo\n  regime demo --data ../shared/data --db real.db"
 }
 
@@ -157,8 +162,56 @@ func (c demoCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	if c.JSON {
-		return writeJSON(g.stdout, sum)
+	if c.StoreOnly {
+		if c.JSON {
+			return writeJSON(g.stdout, sum)
+		}
+		return sum.WriteText(g.stdout)
 	}
-	return sum.WriteText(g.stdout)
+	if !c.JSON {
+		if err := sum.WriteText(g.stdout); err != nil {
+			return err
+		}
+	}
+	return c.pipeline(g, st, sum)
+}
+
+// pipeline runs the stages after the store: the Market Gauge walk-forward
+// and the index backtest driven by it, with its benchmarks.
+func (c demoCmd) pipeline(g *globals, st regime.Store, sum *engine.Summary) error {
+	p, err := engine.LoadPanel(g.ctx, st, regime.DateRange{})
+	if err != nil {
+		return err
+	}
+	gopt := engine.DefaultGaugeOptions()
+	run, err := engine.RunGauge(g.ctx, st, p, gopt)
+	if err != nil {
+		return fmt.Errorf("gauge: %w", err)
+	}
+	last := len(p.Dates) - 1
+	day := gaugeDayOf(p, run, gopt, last)
+	opt := engine.BacktestOptions{Strategy: engine.StrategyGauge, Signal: run.IndexLevels(), SignalStart: p.Dates[0], Progress: g.ui.Func()}
+	if opt.Split, err = regime.ParseDate(c.Split); err != nil {
+		return fmt.Errorf("--split: %w", err)
+	}
+	rep, err := engine.Backtest(g.ctx, st, opt)
+	g.ui.Wait()
+	if err != nil {
+		return fmt.Errorf("index backtest: %w", err)
+	}
+	if c.JSON {
+		return writeJSON(g.stdout, map[string]any{"store": sum, "gauge": day, "backtest": backtestJSON(rep, nil)})
+	}
+	fmt.Fprintln(g.stdout)
+	if err := writeGaugeDay(g.stdout, day, run, gopt, last); err != nil {
+		return err
+	}
+	in := rep.Input
+	fmt.Fprintf(g.stdout, "\nregime index (top %d, driven by the gauge) against its benchmarks, %s..%s\n", in.Config.Universe.N, in.From, in.To)
+	for _, win := range rep.Windows {
+		fmt.Fprintf(g.stdout, "\n== %s: %s..%s ==\n", strings.ReplaceAll(win.Name, "_", "-"), win.From, win.To)
+		fmt.Fprint(g.stdout, backtest.MetricsTable(rep.Comparison.Names, win.Metrics))
+	}
+	_, err = fmt.Fprintln(g.stdout, "\nnext: regime gauge --csv, regime evaluate, regime backtest --monthly, regime signals (all take --db)")
+	return err
 }
