@@ -26,7 +26,7 @@ import (
 	"github.com/regime-engine/regime"
 )
 
-// Sections lists the section names in the order Run runs them.
+// sectionNames lists the sections in the order Run runs them.
 var sectionNames = []string{"feature", "backtest", "store", "synth", "api"}
 
 // Sections returns the names of the benchmark sections in run order.
@@ -257,6 +257,12 @@ func measure(d time.Duration, f func(b *testing.B)) timing {
 // (scenarios that take seconds).
 func measureOnce(f func(b *testing.B)) timing {
 	setBenchTime("1x")
+	return benchmark(f)
+}
+
+// measureN runs f with testing.Benchmark for exactly n iterations.
+func measureN(n int, f func(b *testing.B)) timing {
+	setBenchTime(fmt.Sprintf("%dx", n))
 	return benchmark(f)
 }
 
