@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regime-engine/regime"
 )
 
 // schemaGen reflects Go types into JSON Schema 2020-12, the schema
@@ -274,5 +273,3 @@ func (s *Server) openAPI() ([]byte, error) {
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }
-
-var _ = regime.ScopeRead

@@ -13,15 +13,14 @@ import (
 // (Content-Type application/problem+json). It never carries internals:
 // Detail is the user-safe message of a *regime.Error, or a generic text.
 type Problem struct {
-	Type      string         `json:"type" doc:"URI reference identifying the problem type."`
-	Title     string         `json:"title" doc:"Short summary of the problem type."`
-	Status    int            `json:"status" doc:"HTTP status code."`
-	Detail    string         `json:"detail,omitempty" doc:"Explanation of this occurrence."`
-	Instance  string         `json:"instance,omitempty" doc:"Request path."`
-	Code      string         `json:"code" doc:"Stable machine-readable error code."`
-	RequestID string         `json:"request_id,omitempty" doc:"Request id, also in the X-Request-ID header and server logs."`
-	Errors    []FieldError   `json:"errors,omitempty" doc:"Invalid request fields."`
-	Extra     map[string]any `json:"-"`
+	Type      string       `json:"type" doc:"URI reference identifying the problem type."`
+	Title     string       `json:"title" doc:"Short summary of the problem type."`
+	Status    int          `json:"status" doc:"HTTP status code."`
+	Detail    string       `json:"detail,omitempty" doc:"Explanation of this occurrence."`
+	Instance  string       `json:"instance,omitempty" doc:"Request path."`
+	Code      string       `json:"code" doc:"Stable machine-readable error code."`
+	RequestID string       `json:"request_id,omitempty" doc:"Request id, also in the X-Request-ID header and server logs."`
+	Errors    []FieldError `json:"errors,omitempty" doc:"Invalid request fields."`
 }
 
 // FieldError names one invalid request field.

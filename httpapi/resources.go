@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -886,8 +885,6 @@ func marshalJSON(v any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-
-var _ = strconv.Itoa
 
 // marketLeader is the asset whose phases are dated by default: bitcoin,
 // else BTC, else the investable asset ranked first in the latest
