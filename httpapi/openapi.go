@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // schemaGen reflects Go types into JSON Schema 2020-12, the schema
