@@ -1,0 +1,145 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/httpapi"
+)
+
+// slowGauge blocks Latest until release is closed, signalling entered.
+type slowGauge struct {
+	*fakeGauge
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g slowGauge) Latest(ctx context.Context) (httpapi.Gauge, error) {
+	close(g.entered)
+	<-g.release
+	return g.fakeGauge.Latest(ctx)
+}
+
+// TestShutdownFinishesRunningRequests stops the server while a request
+// is in flight: the request still gets its answer.
+func TestShutdownFinishesRunningRequests(t *testing.T) {
+	g := slowGauge{newFakeGauge(), make(chan struct{}), make(chan struct{})}
+	keys := newMemKeys()
+	cfg := httpapi.DefaultConfig()
+	cfg.GaugePoll = 0
+	srv, err := httpapi.New(cfg, httpapi.Deps{Store: sharedStore(t), Keys: keys, Gauge: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := newKey(t, keys, &seqRand{}, regime.ScopeRead)
+	l, err := netListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", "http://"+l.Addr().String()+"/v1/gauge", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- answer{status: resp.StatusCode, body: string(b)}
+	}()
+	<-g.entered
+	cancel() // shutdown begins with the request in flight
+	time.Sleep(20 * time.Millisecond)
+	close(g.release)
+	a := <-got
+	if a.err != nil || a.status != 200 {
+		t.Fatalf("in-flight request: %+v %v", a, a.err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	if _, err := http.Get("http://" + l.Addr().String() + "/healthz"); err == nil {
+		t.Error("server still accepting after shutdown")
+	}
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestRevocationWithKeyCache: a cached key keeps working until the cache
+// entry expires, then its revocation applies.
+func TestRevocationWithKeyCache(t *testing.T) {
+	clk := &clock{now: fixedNow}
+	e := newEnv(t, func(c *httpapi.Config, d *httpapi.Deps) { c.KeyCacheTTL = 10 * time.Second; d.Now = clk.Now })
+	if w := e.do(t, "GET", "/v1/stats", e.read, nil); w.Code != 200 {
+		t.Fatalf("%d", w.Code)
+	}
+	k, _ := e.keys.KeyByHash(context.Background(), regime.HashAPIKey(e.read))
+	e.keys.RevokeKey(context.Background(), k.ID, clk.Now())
+	for _, tc := range []struct {
+		after time.Duration
+		want  int
+	}{{5 * time.Second, 200}, {6 * time.Second, 401}} {
+		clk.advance(tc.after)
+		if w := e.do(t, "GET", "/v1/stats", e.read, nil); w.Code != tc.want {
+			t.Errorf("after +%v: %d, want %d", tc.after, w.Code, tc.want)
+		}
+	}
+}
+
+// TestRateLimitRefills: after the Retry-After delay the key may send
+// again.
+func TestRateLimitRefills(t *testing.T) {
+	clk := &clock{now: fixedNow}
+	e := newEnv(t, func(c *httpapi.Config, d *httpapi.Deps) { c.RateLimit, c.RateBurst = 0.5, 1; d.Now = clk.Now })
+	if w := e.do(t, "GET", "/v1/stats", e.read, nil); w.Code != 200 {
+		t.Fatalf("first: %d", w.Code)
+	}
+	w := e.do(t, "GET", "/v1/stats", e.read, nil)
+	if w.Code != 429 || w.Header().Get("Retry-After") != "2" {
+		t.Fatalf("second: %d Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	clk.advance(2 * time.Second)
+	if w := e.do(t, "GET", "/v1/stats", e.read, nil); w.Code != 200 {
+		t.Errorf("after Retry-After: %d", w.Code)
+	}
+}
+
+// The signature is HMAC-SHA256 over "timestamp.body"; the value below was
+// checked with Python's hmac module.
+func ExampleSignWebhook() {
+	body := []byte(`{"type":"regime.changed","from":"bull","to":"bear"}`)
+	fmt.Println(httpapi.SignWebhook("secret", 1765000000, body))
+	// Output: sha256=61f74f46c1b2a9e317b6f6ce251e935922da97f4aae0360cdf8bd74efbcefda2
+}
