@@ -251,16 +251,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.log.Info("listening", "addr", l.Addr().String())
 	select {
 	case err := <-errc:
-		s.Shutdown(context.Background())
+		sctx, cancel := context.WithTimeout(context.Background(), s.grace())
+		defer cancel()
+		s.Shutdown(sctx)
 		return err
 	case <-ctx.Done():
 	}
-	grace := s.cfg.ShutdownTimeout
-	if grace <= 0 {
-		grace = 30 * time.Second
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace())
 	defer cancel()
+	// End event streams first: http.Server.Shutdown waits for every
+	// connection to go idle, which a stream never does on its own.
 	s.beginClose()
 	err := hs.Shutdown(sctx)
 	if err2 := s.Shutdown(sctx); err == nil {
@@ -270,7 +270,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return err
 }
 
-func (s *Server) beginClose() { s.closeOne.Do(func() { close(s.closing) }) }
+func (s *Server) beginClose() {
+	s.closeOne.Do(func() {
+		close(s.closing)
+		s.events.close()
+	})
+}
+
+func (s *Server) grace() time.Duration {
+	if s.cfg.ShutdownTimeout > 0 {
+		return s.cfg.ShutdownTimeout
+	}
+	return 30 * time.Second
+}
 
 // Shutdown stops background work: event streams end, running jobs get
 // until ctx is done to finish, then are cancelled and handed to the
