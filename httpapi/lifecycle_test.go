@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,4 +143,34 @@ func ExampleSignWebhook() {
 	body := []byte(`{"type":"regime.changed","from":"bull","to":"bear"}`)
 	fmt.Println(httpapi.SignWebhook("secret", 1765000000, body))
 	// Output: sha256=61f74f46c1b2a9e317b6f6ce251e935922da97f4aae0360cdf8bd74efbcefda2
+}
+
+// TestGaugeCacheServesStaleWhileRefreshing: after expiry the cached
+// reading is served while a background refresh fetches the new one.
+func TestGaugeCacheServesStaleWhileRefreshing(t *testing.T) {
+	clk := &clock{now: fixedNow}
+	g := newFakeGauge()
+	e := newEnv(t, func(c *httpapi.Config, d *httpapi.Deps) {
+		c.GaugeCacheTTL = 5 * time.Second
+		d.Now = clk.Now
+		d.Gauge = g
+	})
+	first := e.do(t, "GET", "/v1/gauge", e.read, nil).Body.String()
+	g.set(gaugeAt(regime.MustDate("2017-03-02"), 10, "bear"))
+	if got := e.do(t, "GET", "/v1/gauge", e.read, nil).Body.String(); got != first {
+		t.Fatalf("fresh cache entry not served: %s", got)
+	}
+	clk.advance(6 * time.Second)
+	if got := e.do(t, "GET", "/v1/gauge", e.read, nil).Body.String(); got != first {
+		t.Errorf("expired entry should be served while refreshing, got %s", got)
+	}
+	for i := 0; ; i++ {
+		if got := e.do(t, "GET", "/v1/gauge", e.read, nil).Body.String(); strings.Contains(got, `"2017-03-02"`) {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("refresh never landed")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }

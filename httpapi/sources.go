@@ -132,8 +132,9 @@ func notWired(what string) error {
 
 // gaugeCache keeps the latest gauge pre-encoded.
 type gaugeCache struct {
-	mu  sync.Mutex
-	cur atomic.Pointer[encodedGauge]
+	mu         sync.Mutex
+	cur        atomic.Pointer[encodedGauge]
+	refreshing atomic.Bool
 }
 
 type encodedGauge struct {
@@ -144,15 +145,30 @@ type encodedGauge struct {
 	expires time.Time
 }
 
-// latestGauge returns the cached latest gauge, refreshing it when stale.
+// latestGauge returns the cached latest gauge. A stale entry is served
+// while one background refresh runs, so expiry never stalls requests;
+// only the very first request waits for the source.
 func (s *Server) latestGauge(ctx context.Context) (*encodedGauge, error) {
 	now := s.now()
-	if e := s.gauge.cur.Load(); e != nil && now.Before(e.expires) {
+	e := s.gauge.cur.Load()
+	if e != nil {
+		if !now.Before(e.expires) && s.gauge.refreshing.CompareAndSwap(false, true) {
+			go func() {
+				defer s.gauge.refreshing.Store(false)
+				rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if g, err := s.deps.Gauge.Latest(rctx); err == nil {
+					s.storeGauge(g, s.now())
+				} else {
+					s.log.Warn("gauge refresh failed", "error", err.Error())
+				}
+			}()
+		}
 		return e, nil
 	}
 	s.gauge.mu.Lock()
 	defer s.gauge.mu.Unlock()
-	if e := s.gauge.cur.Load(); e != nil && now.Before(e.expires) {
+	if e := s.gauge.cur.Load(); e != nil {
 		return e, nil
 	}
 	g, err := s.deps.Gauge.Latest(ctx)
