@@ -1,0 +1,230 @@
+// Index page: NAV against benchmarks, drawdown, allocation over time,
+// holdings (treemap and table), key metrics and monthly returns.
+
+import { all, get, marketFactors, referenceAsset, Bar, Composition, NAVPoint, Performance } from "../api";
+import { chart, levelColors, palette, timeZoom } from "../charts";
+import * as f from "../fmt";
+import { card, empty, h, problem, replace, table } from "../ui";
+
+const indexHint = "The server has no index source yet: run a backtest with `regime backtest` and start the server with the index (`regime serve`), or try `regime demo --serve`. You can also run one from the Backtest page.";
+
+/** render draws the Index page into root. */
+export async function render(root: HTMLElement, signal: AbortSignal): Promise<void> {
+  const navBox = h("div", {}, h("p", { class: "state loading", role: "status" }, "Loading…"));
+  const ddBox = h("div", {});
+  const allocBox = h("div", {});
+  const holdBox = h("div", {});
+  const metricBox = h("div", {});
+  const monthBox = h("div", {});
+  root.append(
+    card("Index NAV against benchmarks", "nav", navBox),
+    h("div", { class: "grid two" }, card("Key metrics", "metrics", metricBox), card("Drawdown", "drawdown", ddBox)),
+    card("Allocation over time", "allocation", allocBox),
+    card("Current holdings", "holdings", holdBox),
+    card("Monthly returns", "monthly", monthBox));
+
+  let nav: NAVPoint[];
+  try {
+    nav = await all<NAVPoint>("/v1/index/nav", 20, signal);
+  } catch (e) {
+    if (signal.aborted) return;
+    for (const b of [navBox, ddBox, allocBox, holdBox, metricBox, monthBox]) replace(b, problem(e, "The index", indexHint));
+    return;
+  }
+  if (!nav.length) {
+    for (const b of [navBox, ddBox, allocBox, holdBox, metricBox, monthBox]) replace(b, empty("The index has no NAV yet.", indexHint));
+    return;
+  }
+  const from = nav[0].date;
+  const bench = await benchmarks(from, signal).catch((): Bench => ({ name: "", btc: [], market: [] }));
+  drawNAV(navBox, nav, bench);
+  drawNavSeries(ddBox, [{ name: "Index", nav }], "drawdown");
+  drawMonthly(monthBox, nav);
+  get<Performance>("/v1/index/performance", signal).then((p) => drawMetrics(metricBox, p.metrics, p.from, p.to), (e) => replace(metricBox, problem(e, "Performance", indexHint)));
+  get<Composition>("/v1/index", signal).then((c) => drawHoldings(holdBox, c), (e) => replace(holdBox, problem(e, "Holdings", indexHint)));
+  allocation(allocBox, nav, signal).catch((e) => { if (!signal.aborted) replace(allocBox, problem(e, "Allocation history", indexHint)); });
+}
+
+interface Bench { name: string; btc: [string, number][]; market: [string, number][] }
+
+// benchmarks returns bitcoin and the total crypto market over the NAV's days.
+async function benchmarks(from: string, signal: AbortSignal): Promise<Bench> {
+  const lead = await referenceAsset(signal);
+  const [bars, rows] = await Promise.all([
+    all<Bar>("/v1/assets/" + encodeURIComponent(lead.id) + "/bars?from=" + from, 20, signal),
+    marketFactors(["mkt_btc_dominance"], from, signal).catch(() => []),
+  ]);
+  const dom = new Map(rows.map((r) => [r.date, r.values["mkt_btc_dominance"]]));
+  const btc: [string, number][] = [];
+  const market: [string, number][] = [];
+  for (const b of bars) {
+    if (b.close) btc.push([b.date, b.close]);
+    const d = dom.get(b.date);
+    if (b.market_cap_usd && d) market.push([b.date, b.market_cap_usd / d]);
+  }
+  return { name: lead.id === "bitcoin" ? "Bitcoin" : lead.symbol.toUpperCase(), btc, market };
+}
+
+function rebase(xs: [string, number][], to: number): [string, number][] {
+  if (!xs.length) return [];
+  const k = to / xs[0][1];
+  return xs.map(([d, v]) => [d, v * k]);
+}
+
+function drawNAV(box: HTMLElement, nav: NAVPoint[], b: Bench): void {
+  const n0 = nav.find((p) => p.nav)?.nav || 1;
+  const el = h("div", { class: "chart tall", role: "img", "aria-label": "Index NAV against the market leader and the crypto market, rebased to the index's start" });
+  replace(box, el, h("p", { class: "muted small" }, "Log scale; benchmarks rebased to the index's first NAV. Crypto market: total market cap (the leader's cap / its dominance). The Backtest page also compares buy-and-hold top-100 and the SMA200 switch."));
+  chart(el, {
+    tooltip: { trigger: "axis", valueFormatter: (v: number) => f.usd(v) },
+    legend: { top: 0 },
+    grid: { left: 70, right: 20, top: 30, bottom: 60 },
+    dataZoom: timeZoom(),
+    xAxis: { type: "time" },
+    yAxis: { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) } },
+    series: [
+      { type: "line", name: "Regime index", showSymbol: false, data: nav.map((p) => [p.date, p.nav]), lineStyle: { width: 2 } },
+      ...(b.btc.length ? [{ type: "line", name: b.name, showSymbol: false, data: rebase(b.btc, n0), lineStyle: { width: 1 } }] : []),
+      ...(b.market.length ? [{ type: "line", name: "Crypto market", showSymbol: false, data: rebase(b.market, n0), lineStyle: { width: 1 } }] : []),
+    ],
+  });
+}
+
+/** drawNavSeries draws the drawdown of each NAV series (shared with the Backtest page). */
+export function drawNavSeries(box: HTMLElement, series: { name: string; nav: NAVPoint[] }[], kind: "nav" | "drawdown"): void {
+  const el = h("div", { class: "chart", role: "img", "aria-label": kind === "drawdown" ? "Drawdown from the running peak" : "NAV over time" });
+  replace(box, el);
+  chart(el, {
+    tooltip: { trigger: "axis", valueFormatter: (v: number) => (kind === "drawdown" ? f.pct(v) : f.usd(v)) },
+    legend: { top: 0, show: series.length > 1 },
+    grid: { left: 60, right: 20, top: series.length > 1 ? 30 : 10, bottom: 60 },
+    dataZoom: timeZoom(),
+    xAxis: { type: "time" },
+    yAxis: kind === "drawdown" ? { type: "value", max: 0, axisLabel: { formatter: (v: number) => f.pct(v, 0) } } : { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) } },
+    series: series.map((s, i) => ({
+      type: "line", name: s.name, showSymbol: false, data: kind === "drawdown" ? drawdown(s.nav) : s.nav.map((p) => [p.date, p.nav]),
+      areaStyle: kind === "drawdown" && i === 0 ? { opacity: 0.25 } : undefined, lineStyle: { width: i === 0 ? 2 : 1 },
+    })),
+  });
+}
+
+function drawdown(nav: NAVPoint[]): [string, number | null][] {
+  let peak = 0;
+  return nav.map((p) => {
+    if (p.nav === null) return [p.date, null];
+    peak = Math.max(peak, p.nav);
+    return [p.date, p.nav / peak - 1];
+  });
+}
+
+/** drawMetrics lists named metrics (shared with the Backtest page). */
+export function drawMetrics(box: HTMLElement, m: Record<string, number | null>, from: string, to: string): void {
+  const keys = Object.keys(m).sort();
+  if (!keys.length) {
+    replace(box, empty("No metrics reported for this period."));
+    return;
+  }
+  const tiles = keys.map((k) => h("div", { class: "metric" }, h("span", { class: "metric-name" }, f.title(k)), h("span", { class: "metric-value" }, f.metricValue(k, m[k]))));
+  replace(box, h("p", { class: "muted small" }, `${f.date(from)} – ${f.date(to)}`), h("div", { class: "metrics" }, ...tiles));
+}
+
+function drawHoldings(box: HTMLElement, c: Composition): void {
+  const ws = [...c.weights].filter((w) => (w.weight ?? 0) > 0).sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0));
+  const stable = c.exposure === null ? null : 1 - c.exposure;
+  const head = h("p", {}, `${f.date(c.date)} · regime `, h("strong", {}, c.regime || "—"), ` · risky exposure ${f.pct(c.exposure)} · stablecoins/cash ${f.pct(stable)}`);
+  if (!ws.length) {
+    replace(box, head, empty("The index holds no risky assets on this day.", "It is in stablecoins: the regime is bearish."));
+    return;
+  }
+  const el = h("div", { class: "chart tall", role: "img", "aria-label": "Current holdings as a treemap" });
+  replace(box, head, h("div", { class: "grid two" }, el,
+    table("Current holdings", ["#", "Asset", "Weight"], ws.map((w, i) => [String(i + 1), (w.symbol || w.asset_id).toUpperCase(), f.pct(w.weight, 2)]), [true, false, true])));
+  chart(el, {
+    tooltip: { formatter: (p: { name: string; value: number }) => `${p.name}: ${f.pct(p.value, 2)}` },
+    series: [{
+      type: "treemap", roam: false, nodeClick: false, breadcrumb: { show: false }, width: "100%", height: "100%",
+      label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${f.pct(p.value, 1)}` },
+      data: ws.map((w) => ({ name: (w.symbol || w.asset_id).toUpperCase(), value: w.weight })),
+    }],
+  });
+}
+
+// allocation samples the composition at month ends and stacks the top holdings.
+async function allocation(box: HTMLElement, nav: NAVPoint[], signal: AbortSignal): Promise<void> {
+  replace(box, h("p", { class: "state loading", role: "status" }, "Loading holdings history…"));
+  const ends: string[] = [];
+  for (let i = 0; i < nav.length; i++) {
+    if (i === nav.length - 1 || nav[i + 1].date.slice(0, 7) !== nav[i].date.slice(0, 7)) ends.push(nav[i].date);
+  }
+  const sample = ends.slice(-36);
+  const comps: Composition[] = [];
+  for (let i = 0; i < sample.length; i += 6) {
+    const part = await Promise.all(sample.slice(i, i + 6).map((d) => get<Composition>("/v1/index?date=" + d, signal)));
+    comps.push(...part);
+  }
+  const total = new Map<string, number>();
+  for (const c of comps) for (const w of c.weights) total.set(w.symbol || w.asset_id, (total.get(w.symbol || w.asset_id) || 0) + (w.weight ?? 0));
+  const top = [...total.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map((x) => x[0]);
+  const el = h("div", { class: "chart tall", role: "img", "aria-label": "Allocation over time: stablecoins and the top holdings, stacked" });
+  replace(box, el, h("p", { class: "muted small" }, `Month-end holdings over the last ${comps.length} months, as a share of NAV.`));
+  const series: object[] = top.map((name) => ({
+    type: "line", name: name.toUpperCase(), stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
+    data: comps.map((c) => [c.date, c.weights.filter((w) => (w.symbol || w.asset_id) === name).reduce((s, w) => s + (w.weight ?? 0), 0)]),
+  }));
+  series.push({
+    type: "line", name: "Other risky", stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
+    data: comps.map((c) => [c.date, Math.max(0, (c.exposure ?? 0) - c.weights.filter((w) => top.includes(w.symbol || w.asset_id)).reduce((s, w) => s + (w.weight ?? 0), 0))]),
+  });
+  series.push({
+    type: "line", name: "Stablecoins", stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
+    data: comps.map((c) => [c.date, c.exposure === null ? null : 1 - c.exposure]),
+  });
+  const colors = palette();
+  chart(el, {
+    color: [...colors.slice(0, top.length), levelColors()[2], "#8a94a6"],
+    tooltip: { trigger: "axis", valueFormatter: (v: number) => f.pct(v) },
+    legend: { top: 0, type: "scroll" },
+    grid: { left: 50, right: 20, top: 34, bottom: 30 },
+    xAxis: { type: "time" },
+    yAxis: { type: "value", max: 1, axisLabel: { formatter: (v: number) => f.pct(v, 0) } },
+    series,
+  });
+}
+
+/** drawMonthly tabulates month-over-month returns by year (shared with the Backtest page). */
+export function drawMonthly(box: HTMLElement, nav: NAVPoint[]): void {
+  const monthEnd = new Map<string, number>();
+  let prev: number | null = null;
+  const ret = new Map<string, number>();
+  for (const p of nav) if (p.nav !== null) monthEnd.set(p.date.slice(0, 7), p.nav);
+  const first = nav.find((p) => p.nav !== null);
+  if (!first) {
+    replace(box, empty("No NAV values."));
+    return;
+  }
+  prev = first.nav;
+  for (const [m, v] of [...monthEnd.entries()].sort()) {
+    if (prev) ret.set(m, v / prev - 1);
+    prev = v;
+  }
+  const years = [...new Set([...ret.keys()].map((m) => m.slice(0, 4)))].sort().reverse();
+  const months = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"];
+  const names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const cell = (v: number | undefined) => {
+    const s = h("span", { class: v === undefined ? "muted" : v >= 0 ? "pos" : "neg" }, v === undefined ? "" : f.pct(v, 1));
+    return s;
+  };
+  const rows = years.map((y) => {
+    let yr = 1;
+    let any = false;
+    const cells: (string | Node)[] = [y];
+    for (const m of months) {
+      const v = ret.get(y + "-" + m);
+      if (v !== undefined) { yr *= 1 + v; any = true; }
+      cells.push(cell(v));
+    }
+    cells.push(cell(any ? yr - 1 : undefined));
+    return cells;
+  });
+  replace(box, table("Monthly returns by year", ["Year", ...names, "Year"], rows, [false, ...months.map(() => true), true]));
+}

@@ -1,0 +1,117 @@
+// Transactions page: the index's transaction log with filters (date
+// range, asset, side/reason), pagination and CSV export.
+
+import { all, Trade } from "../api";
+import * as f from "../fmt";
+import { card, empty, h, problem, replace, table } from "../ui";
+
+const pageSize = 50;
+const hint = "The server has no index source yet: run `regime backtest` and start the server with the index (`regime serve`), or try `regime demo --serve`.";
+
+/** render draws the Transactions page into root. */
+export async function render(root: HTMLElement, signal: AbortSignal): Promise<void> {
+  const body = h("div", {}, h("p", { class: "state loading", role: "status" }, "Loading…"));
+  const from = h("input", { type: "date", id: "tx-from", name: "from" });
+  const to = h("input", { type: "date", id: "tx-to", name: "to" });
+  const asset = h("input", { type: "search", id: "tx-asset", name: "asset", placeholder: "e.g. BTC", autocomplete: "off" });
+  const reason = h("select", { id: "tx-reason", name: "reason" }, h("option", { value: "" }, "Any"));
+  const form = h("form", { class: "filters", role: "search", "aria-label": "Filter transactions" },
+    h("label", { for: "tx-from" }, "From", from),
+    h("label", { for: "tx-to" }, "To", to),
+    h("label", { for: "tx-asset" }, "Asset", asset),
+    h("label", { for: "tx-reason" }, "Side / reason", reason),
+    h("button", { type: "submit" }, "Apply"),
+    h("button", { type: "button", id: "tx-csv", class: "secondary" }, "Export CSV"));
+  root.append(card("Transactions", "transactions", form, body));
+
+  let trades: Trade[] = [];
+  let shown: Trade[] = [];
+  let page = 0;
+  let loadedRange = "";
+
+  async function load(): Promise<void> {
+    const q = new URLSearchParams();
+    if (from.value) q.set("from", from.value);
+    if (to.value) q.set("to", to.value);
+    const key = q.toString();
+    if (key === loadedRange && trades.length) return;
+    replace(body, h("p", { class: "state loading", role: "status" }, "Loading…"));
+    trades = await all<Trade>("/v1/index/trades" + (key ? "?" + key : ""), 200, signal);
+    loadedRange = key;
+    const reasons = [...new Set(trades.flatMap((t) => [t.side, t.reason || ""]).filter(Boolean))].sort();
+    const cur = reason.value;
+    reason.replaceChildren(h("option", { value: "" }, "Any"), ...reasons.map((r) => h("option", { value: r }, f.title(r))));
+    reason.value = reasons.includes(cur) ? cur : "";
+  }
+
+  function filter(): void {
+    const a = asset.value.trim().toLowerCase();
+    const r = reason.value;
+    shown = trades.filter((t) => (!a || t.asset_id.toLowerCase().includes(a)) && (!r || t.side === r || t.reason === r));
+    page = 0;
+    draw();
+  }
+
+  function draw(): void {
+    if (!trades.length) {
+      replace(body, empty("No transactions in this range.", from.value || to.value ? "Widen or clear the date range." : hint));
+      return;
+    }
+    if (!shown.length) {
+      replace(body, empty("No transaction matches these filters.", "Clear the asset or side filter."));
+      return;
+    }
+    const pages = Math.ceil(shown.length / pageSize);
+    const rows = shown.slice(page * pageSize, (page + 1) * pageSize).map((t) => [
+      f.date(t.date), t.asset_id, h("span", { class: t.side === "buy" ? "pos" : "neg" }, t.side), t.reason ? f.title(t.reason) : "—",
+      f.qty(t.quantity), f.usd(t.price), f.usd(t.quantity !== null && t.price !== null ? t.quantity * t.price : null), f.usd(t.cost),
+    ]);
+    const tb = table("Index transaction log", ["Date", "Asset", "Side", "Reason", "Quantity", "Price", "Value", "Cost"], rows, [false, false, false, false, true, true, true, true]);
+    tb.id = "tx-table";
+    // Raw values for tests and scripts: the cells show formatted text.
+    const page0 = shown.slice(page * pageSize, (page + 1) * pageSize);
+    tb.querySelectorAll("tbody tr").forEach((tr, i) => {
+      const t = page0[i];
+      const d = (tr as HTMLElement).dataset;
+      d.date = t.date; d.asset = t.asset_id; d.side = t.side; d.quantity = String(t.quantity); d.price = String(t.price);
+    });
+    const prev = h("button", { type: "button", class: "secondary", onclick: () => { page--; draw(); } }, "‹ Previous");
+    const next = h("button", { type: "button", class: "secondary", onclick: () => { page++; draw(); } }, "Next ›");
+    (prev as HTMLButtonElement).disabled = page === 0;
+    (next as HTMLButtonElement).disabled = page >= pages - 1;
+    replace(body, h("p", { class: "muted small", role: "status" }, `${f.num(shown.length, 0)} transactions · page ${page + 1} of ${pages}`), tb,
+      h("nav", { class: "pager", "aria-label": "Pages" }, prev, next));
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await load(); filter(); } catch (err) { if (!signal.aborted) replace(body, problem(err, "Transactions", hint)); }
+  });
+  asset.addEventListener("input", filter);
+  reason.addEventListener("change", filter);
+  form.querySelector("#tx-csv")!.addEventListener("click", () => exportCSV(shown));
+  try {
+    await load();
+    filter();
+  } catch (err) {
+    if (!signal.aborted) replace(body, problem(err, "Transactions", hint));
+  }
+}
+
+// csvCell quotes a value and defuses spreadsheet formulas.
+function csvCell(v: unknown): string {
+  let s = v === null || v === undefined ? "" : String(v);
+  if (/^[=+\-@]/.test(s) && !/^-?[0-9.]+(e-?[0-9]+)?$/i.test(s)) s = "'" + s;
+  return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+function exportCSV(ts: Trade[]): void {
+  const head = ["date", "asset_id", "side", "reason", "quantity", "price", "cost"];
+  const lines = [head.join(",")].concat(ts.map((t) => [t.date, t.asset_id, t.side, t.reason ?? "", t.quantity, t.price, t.cost].map(csvCell).join(",")));
+  const blob = new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
+  const a = h("a", { href: URL.createObjectURL(blob), download: "regime-transactions.csv" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
