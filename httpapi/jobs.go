@@ -29,6 +29,7 @@ type Checkpointer func(ctx context.Context, jobs []JobCheckpoint) error
 // JobCheckpoint is an unfinished job at shutdown.
 type JobCheckpoint struct {
 	Job    Job             `json:"job"`
+	Owner  string          `json:"owner" doc:"ID of the API key that submitted the job."`
 	Params json.RawMessage `json:"params"`
 }
 
@@ -338,14 +339,14 @@ func (m *jobManager) shutdown(ctx context.Context) error {
 	var cps []JobCheckpoint
 	for _, j := range pending {
 		if m.snapshot(j).State == JobQueued {
-			cps = append(cps, JobCheckpoint{Job: m.snapshot(j), Params: j.params})
+			cps = append(cps, JobCheckpoint{Job: m.snapshot(j), Owner: j.owner, Params: j.params})
 			j.cancel(errShutdown)
 			continue
 		}
 		select {
 		case <-j.done:
 		case <-ctx.Done():
-			cps = append(cps, JobCheckpoint{Job: m.snapshot(j), Params: j.params})
+			cps = append(cps, JobCheckpoint{Job: m.snapshot(j), Owner: j.owner, Params: j.params})
 			j.cancel(errShutdown)
 			<-j.done
 		}
@@ -367,4 +368,37 @@ func (m *jobManager) shutdown(ctx context.Context) error {
 		return m.s.deps.Checkpoint(context.WithoutCancel(ctx), cps)
 	}
 	return nil
+}
+
+// Restore queues checkpointed jobs again (after a restart), under their
+// original ids and owners, so clients polling them find them. Jobs of a
+// kind this server does not run, or whose id is taken, are skipped; the
+// number queued is returned.
+func (s *Server) Restore(cps []JobCheckpoint) int {
+	m := s.jobs
+	n := 0
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, cp := range cps {
+		if _, ok := m.runners[cp.Job.Kind]; !ok || m.jobs[cp.Job.ID] != nil || cp.Job.ID == "" || m.stopped {
+			continue
+		}
+		if len(m.queue) == cap(m.queue) {
+			break
+		}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		params := cp.Params
+		if len(params) == 0 {
+			params = json.RawMessage("{}")
+		}
+		j := &job{Job: Job{ID: cp.Job.ID, Kind: cp.Job.Kind, State: JobQueued, Created: cp.Job.Created},
+			owner: cp.Owner, params: params, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+		m.jobs[j.ID] = j
+		m.order = append(m.order, j.ID)
+		m.s.events.publish(TopicJobs, j.Job)
+		m.s.metrics.queue.Inc()
+		m.queue <- j
+		n++
+	}
+	return n
 }

@@ -174,3 +174,39 @@ func TestGaugeCacheServesStaleWhileRefreshing(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestCheckpointRestore: jobs interrupted by a shutdown run to completion
+// on the next server under their ids, for their keys.
+func TestCheckpointRestore(t *testing.T) {
+	var saved []httpapi.JobCheckpoint
+	keys := newMemKeys()
+	key := newKey(t, keys, &seqRand{}, regime.ScopeJobs)
+	cfg := httpapi.DefaultConfig()
+	cfg.JobWorkers = 1
+	gate := make(chan struct{})
+	srv1, err := httpapi.New(cfg, httpapi.Deps{Store: sharedStore(t), Keys: keys,
+		Jobs:       map[string]httpapi.JobRunner{"backtest": fakeRunner(2, gate)},
+		Checkpoint: func(_ context.Context, cps []httpapi.JobCheckpoint) error { saved = cps; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1 := &env{srv: srv1, h: srv1.Handler()}
+	id := decode[httpapi.Job](t, e1.do(t, "POST", "/v1/backtests", key, []byte(`{}`))).ID
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	srv1.Shutdown(ctx)
+	if len(saved) != 1 || saved[0].Job.ID != id || saved[0].Owner == "" {
+		t.Fatalf("checkpoint %+v", saved)
+	}
+	srv2, err := httpapi.New(cfg, httpapi.Deps{Store: sharedStore(t), Keys: keys,
+		Jobs: map[string]httpapi.JobRunner{"backtest": fakeRunner(2, nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Shutdown(context.Background())
+	if n := srv2.Restore(saved); n != 1 {
+		t.Fatalf("restored %d", n)
+	}
+	e2 := &env{srv: srv2, h: srv2.Handler()}
+	waitState(t, e2, id, key, httpapi.JobSucceeded)
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"os"
@@ -35,7 +37,8 @@ func (c serveCmd) Help() string {
 	return "Serves the /v1 HTTP API on the store: assets, bars, factors, dated phases, the universe and\n" +
 		"jobs. Every /v1 route needs an API key (create one with `regime keys create`), sent as\n" +
 		"Authorization: Bearer <key> or X-API-Key. /healthz, /readyz, /openapi.json and /docs are open.\n" +
-		"SIGINT/SIGTERM stop accepting, finish running requests and checkpoint jobs.\n\n" +
+		"SIGINT/SIGTERM stop accepting, finish running requests and checkpoint unfinished jobs to\n" +
+		"<db>.jobs.json, which the next start requeues.\n\n" +
 		"Example:\n  regime keys create --name me --scopes read,jobs\n  regime serve --addr 127.0.0.1:8080\n" +
 		"  curl -H \"Authorization: Bearer $KEY\" localhost:8080/v1/assets?limit=5"
 }
@@ -67,9 +70,29 @@ func (c serveCmd) Run(g *globals) error {
 	// The gauge, signals, index, evaluations and the backtest job runner
 	// are wired here as their packages land (httpapi.Deps fields); until
 	// then their routes answer 501.
-	srv, err := httpapi.New(cfg, httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version})
+	cpPath := g.DB + ".jobs.json"
+	checkpoint := func(_ context.Context, cps []httpapi.JobCheckpoint) error {
+		b, err := json.MarshalIndent(cps, "", "  ")
+		if err != nil {
+			return err
+		}
+		log.Info("checkpointed unfinished jobs", "jobs", len(cps), "file", cpPath)
+		return os.WriteFile(cpPath, b, 0o600)
+	}
+	srv, err := httpapi.New(cfg, httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint})
 	if err != nil {
 		return err
+	}
+	if b, err := os.ReadFile(cpPath); err == nil {
+		var cps []httpapi.JobCheckpoint
+		if err := json.Unmarshal(b, &cps); err != nil {
+			return regime.Errorf(regime.EINVALID, "job checkpoint %s is corrupt (%v): move it away to start", cpPath, err)
+		}
+		n := srv.Restore(cps)
+		log.Info("restored checkpointed jobs", "restored", n, "checkpointed", len(cps), "file", cpPath)
+		if err := os.Remove(cpPath); err != nil {
+			return err
+		}
 	}
 	if keys, err := st.ListKeys(g.ctx); err == nil && len(keys) == 0 {
 		log.Warn("no API keys: every /v1 route will answer 401; create one with `regime keys create`")
