@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/regime-engine/regime"
@@ -474,6 +475,43 @@ func TestDashboard(t *testing.T) {
 		}
 		b.shot(t, out, "backtest")
 		b.noErrors(t, "backtest")
+	})
+
+	t.Run("keyboard", func(t *testing.T) {
+		b.open(t, srv, "signals")
+		b.do(t, "signals table", visible(`#sig-table tbody tr`))
+		// A sort header is a button: Enter on it re-sorts.
+		eval[bool](t, b, `(document.querySelector("#sig-table thead button.sort").focus(), true)`)
+		b.do(t, "enter on sort", chromedp.KeyEvent("\r"), visible(`#sig-table th[aria-sort="ascending"]`))
+		// The page links are reachable and work from the keyboard.
+		eval[bool](t, b, `(document.querySelector('nav.pages a[data-page="market"]').focus(), true)`)
+		b.do(t, "enter on link", chromedp.KeyEvent("\r"), visible(`main[data-page="market"][data-ready="true"]`))
+		b.noErrors(t, "keyboard")
+	})
+
+	t.Run("phone-dark", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+			t.Fatal(err)
+		}
+		b.do(t, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		for _, page := range []string{"market", "index", "transactions", "signals", "backtest"} {
+			b.open(t, srv, page)
+			b.do(t, page+" settles", chromedp.Sleep(300*time.Millisecond))
+			overflow := eval[int](t, b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`)
+			if overflow > 1 {
+				t.Errorf("%s: page is %dpx wider than a 390px phone screen", page, overflow)
+			}
+			if bg := eval[string](t, b, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(17, 20, 24)" {
+				t.Errorf("%s: background %s in dark mode", page, bg)
+			}
+		}
+		b.open(t, srv, "market")
+		b.do(t, "market phone", visible(`#gauge canvas`, `#prices canvas`))
+		b.shot(t, out, "market-phone-dark")
+		b.noErrors(t, "phone-dark")
 	})
 }
 

@@ -172,6 +172,17 @@ export async function stream(path: string, onMessage: (m: SSEMessage) => void, s
   }
 }
 
+let assets: Promise<Map<string, Asset>> | null = null;
+
+/** assetIndex returns every asset by id (fetched once per page load). */
+export function assetIndex(): Promise<Map<string, Asset>> {
+  if (assets) return assets;
+  const p = all<Asset>("/v1/assets", 20).then((xs) => new Map(xs.map((a) => [a.id, a])));
+  assets = p;
+  p.catch(() => { assets = null; });
+  return p;
+}
+
 /** RankedAsset is an asset with its market-cap rank. */
 export interface RankedAsset extends Asset { rank?: number }
 

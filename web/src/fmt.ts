@@ -10,7 +10,8 @@ function ok(v: number | null | undefined): v is number {
 export function usd(v: number | null | undefined): string {
   if (!ok(v)) return dash;
   const a = Math.abs(v);
-  if (a >= 1e6) return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 2 }).format(v);
+  if (a >= 1e5) return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 2 }).format(v);
+  if (a >= 100) return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 }).format(v);
   if (a >= 1) return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 2 }).format(v);
   return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 4 }).format(v);
 }
@@ -25,6 +26,7 @@ export function pct(v: number | null | undefined, digits = 1, signed = false): s
 /** num formats a plain number. */
 export function num(v: number | null | undefined, digits = 2): string {
   if (!ok(v)) return dash;
+  if (Math.abs(v) < 0.5 * Math.pow(10, -digits)) v = 0; // no "-0"
   return new Intl.NumberFormat("en-US", { maximumFractionDigits: digits }).format(v);
 }
 

@@ -21,6 +21,12 @@ export interface BacktestResult {
 
 const terminal = new Set(["succeeded", "failed", "canceled"]);
 
+// Names of the benchmark series of engine.Backtest.
+const seriesNames: Record<string, string> = {
+  regime: "Regime index", buy_and_hold: "Top-100 buy and hold", btc_hold: "Bitcoin buy and hold", sma200: "SMA200 switch", buyhold: "Always invested",
+};
+const nice = (n: string) => seriesNames[n] || f.title(n);
+
 /** render draws the Backtest page into root. */
 export async function render(root: HTMLElement, signal: AbortSignal): Promise<void> {
   const strategy = h("select", { id: "bt-strategy", name: "strategy" },
@@ -109,13 +115,13 @@ function drawResult(box: HTMLElement, r: BacktestResult): void {
   const navEl = h("div", { class: "chart tall", role: "img", "aria-label": "Backtest NAV of the regime index and its benchmarks" });
   const dd = h("div", {});
   const mon = h("div", {});
-  const names = Object.keys(r.metrics || {});
+  const names = [...series.map((s) => s.name).filter((n) => r.metrics && n in r.metrics), ...Object.keys(r.metrics || {}).filter((n) => !series.some((s) => s.name === n))];
   const keys = [...new Set(names.flatMap((n) => Object.keys(r.metrics![n])))].sort();
   replace(box,
     h("p", { id: "bt-summary" }, `${r.strategy ? "Strategy " + r.strategy + " · " : ""}${f.date(r.from)} – ${f.date(r.to)}`),
     navEl,
-    names.length ? table("Metrics per series", ["Metric", ...names.map(f.title)], keys.map((k) => [f.title(k), ...names.map((n) => f.metricValue(k, r.metrics![n][k]))]), [false, ...names.map(() => true)]) : null,
-    h("h3", {}, "Drawdown"), dd, h("h3", {}, "Monthly returns of " + f.title(series[0].name)), mon);
+    names.length ? table("Metrics per series", ["Metric", ...names.map(nice)], keys.map((k) => [f.title(k), ...names.map((n) => f.metricValue(k, r.metrics![n][k]))]), [false, ...names.map(() => true)]) : null,
+    h("h3", {}, "Drawdown"), dd, h("h3", {}, "Monthly returns of the " + nice(series[0].name).toLowerCase()), mon);
   chart(navEl, {
     tooltip: { trigger: "axis", valueFormatter: (v: number) => f.usd(v) },
     legend: { top: 0 },
@@ -123,8 +129,8 @@ function drawResult(box: HTMLElement, r: BacktestResult): void {
     dataZoom: timeZoom(),
     xAxis: { type: "time" },
     yAxis: { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) } },
-    series: series.map((s, i) => ({ type: "line", name: f.title(s.name), showSymbol: false, data: s.nav.map((p) => [p.date, p.nav]), lineStyle: { width: i === 0 ? 2 : 1 } })),
+    series: series.map((s, i) => ({ type: "line", name: nice(s.name), showSymbol: false, data: s.nav.map((p) => [p.date, p.nav]), lineStyle: { width: i === 0 ? 2 : 1 } })),
   });
-  drawNavSeries(dd, series.map((s) => ({ name: f.title(s.name), nav: s.nav })), "drawdown");
+  drawNavSeries(dd, series.map((s) => ({ name: nice(s.name), nav: s.nav })), "drawdown");
   drawMonthly(mon, series[0].nav);
 }

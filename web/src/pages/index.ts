@@ -1,7 +1,7 @@
 // Index page: NAV against benchmarks, drawdown, allocation over time,
 // holdings (treemap and table), key metrics and monthly returns.
 
-import { all, get, marketFactors, referenceAsset, Bar, Composition, NAVPoint, Performance } from "../api";
+import { all, assetIndex, get, marketFactors, referenceAsset, Asset, Bar, Composition, NAVPoint, Performance, Weight } from "../api";
 import { chart, levelColors, palette, timeZoom } from "../charts";
 import * as f from "../fmt";
 import { card, empty, h, problem, replace, table } from "../ui";
@@ -41,8 +41,9 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   drawNavSeries(ddBox, [{ name: "Index", nav }], "drawdown");
   drawMonthly(monthBox, nav);
   get<Performance>("/v1/index/performance", signal).then((p) => drawMetrics(metricBox, p.metrics, p.from, p.to), (e) => replace(metricBox, problem(e, "Performance", indexHint)));
-  get<Composition>("/v1/index", signal).then((c) => drawHoldings(holdBox, c), (e) => replace(holdBox, problem(e, "Holdings", indexHint)));
-  allocation(allocBox, nav, signal).catch((e) => { if (!signal.aborted) replace(allocBox, problem(e, "Allocation history", indexHint)); });
+  const names = await assetIndex().catch(() => new Map<string, Asset>());
+  get<Composition>("/v1/index", signal).then((c) => drawHoldings(holdBox, c, names), (e) => replace(holdBox, problem(e, "Holdings", indexHint)));
+  allocation(allocBox, nav, names, signal).catch((e) => { if (!signal.aborted) replace(allocBox, problem(e, "Allocation history", indexHint)); });
 }
 
 interface Bench { name: string; btc: [string, number][]; market: [string, number][] }
@@ -96,7 +97,7 @@ export function drawNavSeries(box: HTMLElement, series: { name: string; nav: NAV
   replace(box, el);
   chart(el, {
     tooltip: { trigger: "axis", valueFormatter: (v: number) => (kind === "drawdown" ? f.pct(v) : f.usd(v)) },
-    legend: { top: 0, show: series.length > 1 },
+    legend: { top: 0, show: series.length > 1, type: "scroll" },
     grid: { left: 60, right: 20, top: series.length > 1 ? 30 : 10, bottom: 60 },
     dataZoom: timeZoom(),
     xAxis: { type: "time" },
@@ -128,7 +129,16 @@ export function drawMetrics(box: HTMLElement, m: Record<string, number | null>, 
   replace(box, h("p", { class: "muted small" }, `${f.date(from)} – ${f.date(to)}`), h("div", { class: "metrics" }, ...tiles));
 }
 
-function drawHoldings(box: HTMLElement, c: Composition): void {
+/** label is the ticker of a holding. */
+function label(w: Weight, names: Map<string, Asset>): string {
+  return (w.symbol || names.get(w.asset_id)?.symbol || w.asset_id).toUpperCase();
+}
+
+function isStable(w: Weight, names: Map<string, Asset>): boolean {
+  return names.get(w.asset_id)?.kind === "stablecoin";
+}
+
+function drawHoldings(box: HTMLElement, c: Composition, names: Map<string, Asset>): void {
   const ws = [...c.weights].filter((w) => (w.weight ?? 0) > 0).sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0));
   const stable = c.exposure === null ? null : 1 - c.exposure;
   const head = h("p", {}, `${f.date(c.date)} · regime `, h("strong", {}, c.regime || "—"), ` · risky exposure ${f.pct(c.exposure)} · stablecoins/cash ${f.pct(stable)}`);
@@ -138,19 +148,19 @@ function drawHoldings(box: HTMLElement, c: Composition): void {
   }
   const el = h("div", { class: "chart tall", role: "img", "aria-label": "Current holdings as a treemap" });
   replace(box, head, h("div", { class: "grid two" }, el,
-    table("Current holdings", ["#", "Asset", "Weight"], ws.map((w, i) => [String(i + 1), (w.symbol || w.asset_id).toUpperCase(), f.pct(w.weight, 2)]), [true, false, true])));
+    table("Current holdings", ["#", "Asset", "Name", "Weight"], ws.map((w, i) => [String(i + 1), label(w, names), (names.get(w.asset_id)?.name || "") + (isStable(w, names) ? " (stablecoin)" : ""), f.pct(w.weight, 2)]), [true, false, false, true])));
   chart(el, {
     tooltip: { formatter: (p: { name: string; value: number }) => `${p.name}: ${f.pct(p.value, 2)}` },
     series: [{
       type: "treemap", roam: false, nodeClick: false, breadcrumb: { show: false }, width: "100%", height: "100%",
-      label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${f.pct(p.value, 1)}` },
-      data: ws.map((w) => ({ name: (w.symbol || w.asset_id).toUpperCase(), value: w.weight })),
+      label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${f.pct(p.value, 1)}`, lineHeight: 16, fontSize: 12 },
+      data: ws.map((w) => ({ name: label(w, names), value: w.weight })),
     }],
   });
 }
 
 // allocation samples the composition at month ends and stacks the top holdings.
-async function allocation(box: HTMLElement, nav: NAVPoint[], signal: AbortSignal): Promise<void> {
+async function allocation(box: HTMLElement, nav: NAVPoint[], names: Map<string, Asset>, signal: AbortSignal): Promise<void> {
   replace(box, h("p", { class: "state loading", role: "status" }, "Loading holdings history…"));
   const ends: string[] = [];
   for (let i = 0; i < nav.length; i++) {
@@ -162,22 +172,25 @@ async function allocation(box: HTMLElement, nav: NAVPoint[], signal: AbortSignal
     const part = await Promise.all(sample.slice(i, i + 6).map((d) => get<Composition>("/v1/index?date=" + d, signal)));
     comps.push(...part);
   }
+  // Risky holdings by ticker; stablecoin holdings and cash form one band.
+  const risky = (c: Composition) => c.weights.filter((w) => !isStable(w, names));
   const total = new Map<string, number>();
-  for (const c of comps) for (const w of c.weights) total.set(w.symbol || w.asset_id, (total.get(w.symbol || w.asset_id) || 0) + (w.weight ?? 0));
+  for (const c of comps) for (const w of risky(c)) total.set(label(w, names), (total.get(label(w, names)) || 0) + (w.weight ?? 0));
   const top = [...total.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map((x) => x[0]);
+  const riskySum = (c: Composition) => risky(c).reduce((s, w) => s + (w.weight ?? 0), 0);
   const el = h("div", { class: "chart tall", role: "img", "aria-label": "Allocation over time: stablecoins and the top holdings, stacked" });
-  replace(box, el, h("p", { class: "muted small" }, `Month-end holdings over the last ${comps.length} months, as a share of NAV.`));
+  replace(box, el, h("p", { class: "muted small" }, `Month-end holdings over the last ${comps.length} months, as a share of NAV; stablecoins include cash.`));
   const series: object[] = top.map((name) => ({
-    type: "line", name: name.toUpperCase(), stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
-    data: comps.map((c) => [c.date, c.weights.filter((w) => (w.symbol || w.asset_id) === name).reduce((s, w) => s + (w.weight ?? 0), 0)]),
+    type: "line", name, stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
+    data: comps.map((c) => [c.date, risky(c).filter((w) => label(w, names) === name).reduce((s, w) => s + (w.weight ?? 0), 0)]),
   }));
   series.push({
     type: "line", name: "Other risky", stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
-    data: comps.map((c) => [c.date, Math.max(0, (c.exposure ?? 0) - c.weights.filter((w) => top.includes(w.symbol || w.asset_id)).reduce((s, w) => s + (w.weight ?? 0), 0))]),
+    data: comps.map((c) => [c.date, Math.max(0, riskySum(c) - risky(c).filter((w) => top.includes(label(w, names))).reduce((s, w) => s + (w.weight ?? 0), 0))]),
   });
   series.push({
     type: "line", name: "Stablecoins", stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 },
-    data: comps.map((c) => [c.date, c.exposure === null ? null : 1 - c.exposure]),
+    data: comps.map((c) => [c.date, Math.max(0, 1 - riskySum(c))]),
   });
   const colors = palette();
   chart(el, {

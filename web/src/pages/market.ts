@@ -38,6 +38,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   }
   try {
     history = await all<Gauge>("/v1/gauge/history", 50, signal);
+    if (history.length) drawGaugeHistory(gaugeBox, history);
   } catch { history = null; }
 
   // Prices, phases and the market, of the market's leader (bitcoin).
@@ -105,6 +106,25 @@ export function drawGauge(box: HTMLElement, g: Gauge): void {
   });
 }
 
+// drawGaugeHistory adds the last year of readings under the dial.
+function drawGaugeHistory(box: HTMLElement, hist: Gauge[]): void {
+  const last = hist.slice(-365);
+  const el = h("div", { class: "chart spark", role: "img", "aria-label": "Market Gauge over the last year" });
+  box.append(h("p", { class: "muted small spark-title" }, "Last 12 months"), el);
+  const colors = levelColors();
+  chart(el, {
+    tooltip: { trigger: "axis", valueFormatter: (v: number) => f.num(v, 1) },
+    legend: { show: false },
+    grid: { left: 30, right: 10, top: 8, bottom: 22 },
+    xAxis: { type: "time" },
+    yAxis: { type: "value", min: 0, max: 100, interval: 20 },
+    series: [{
+      type: "line", name: "Gauge", showSymbol: false, data: last.map((g) => [g.date, g.value]), lineStyle: { width: 1.5 },
+      markArea: { silent: true, data: [0, 1, 2, 3, 4].map((i) => [{ yAxis: i * 20, itemStyle: { color: colors[i], opacity: 0.12 } }, { yAxis: i * 20 + 20 }]) },
+    }],
+  });
+}
+
 /** drawDrivers shows each family's score, weight and contribution. */
 export function drawDrivers(box: HTMLElement, g: Gauge): void {
   const fam = [...(g.families || [])].sort((a, b) => (b.contribution ?? -1) - (a.contribution ?? -1));
@@ -120,6 +140,7 @@ export function drawDrivers(box: HTMLElement, g: Gauge): void {
   chart(el, {
     grid: { left: 100, right: 30, top: 10, bottom: 24 },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    legend: { show: false },
     xAxis: { type: "value", name: "points", nameLocation: "middle", nameGap: 22 },
     yAxis: { type: "category", data: rev.map((x) => f.title(x.family)) },
     series: [{
@@ -140,7 +161,7 @@ function bands(items: { date: string; key: string }[], color: (k: string) => str
   for (let i = 1; i <= items.length; i++) {
     if (i === items.length || items[i].key !== items[start].key) {
       const k = items[start].key;
-      if (k) out.push([{ xAxis: items[start].date, itemStyle: { color: color(k), opacity: 0.18 }, name: k }, { xAxis: items[i - 1].date }]);
+      if (k) out.push([{ xAxis: items[start].date, itemStyle: { color: color(k), opacity: 0.18 }, name: k, label: { show: false } }, { xAxis: items[i - 1].date }]);
       start = i;
     }
   }
@@ -195,7 +216,7 @@ function expandPhases(ph: Phase[]): { date: string; key: string }[] {
 
 function drawPhases(box: HTMLElement, ph: Phase[]): void {
   const rows = [...ph].reverse().map((p) => [
-    h("span", { class: "level " + (p.state === "bull" ? "lvl-bullish" : "lvl-bearish") }, p.state),
+    h("span", { class: "level " + (p.state === "bull" ? "lvl-bullish" : "lvl-strong-bearish") }, p.state),
     f.date(p.from), p.provisional ? "ongoing" : f.date(p.to), String(p.days), f.pct(p.change, 0, true),
   ]);
   replace(box, table("Dated bull and bear phases, newest first", ["Phase", "From", "To", "Days", "Change"], rows, [false, false, false, true, true]),
@@ -214,6 +235,7 @@ function drawFearGreed(box: HTMLElement, rows: { date: string; values: Record<st
   const colors = levelColors();
   chart(el, {
     tooltip: { trigger: "axis" },
+    legend: { show: false },
     grid: { left: 40, right: 16, top: 10, bottom: 60 },
     dataZoom: timeZoom(),
     xAxis: { type: "time" },

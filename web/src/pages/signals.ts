@@ -57,9 +57,9 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
         const a = names.get(s.asset_id);
         return h("tr", {},
           h("td", {}, h("strong", {}, (a?.symbol || s.asset_id).toUpperCase()), " ", h("span", { class: "muted" }, a?.name || "")),
-          h("td", {}, h("span", { class: "level " + (s.state === "bull" ? "lvl-bullish" : s.state === "bear" ? "lvl-bearish" : "lvl-neutral") }, s.state === "bull" ? "bullish" : s.state === "bear" ? "bearish" : "neutral")),
+          h("td", {}, h("span", { class: "level " + (s.state === "bull" ? "lvl-bullish" : s.state === "bear" ? "lvl-strong-bearish" : "lvl-neutral") }, s.state === "bull" ? "bullish" : s.state === "bear" ? "bearish" : "neutral")),
           h("td", { class: "num" }, h("meter", { min: 0, max: 1, value: s.score ?? 0, "aria-hidden": "true" }), " ", f.pct(s.score, 0)),
-          h("td", {}, s.reason || "—"),
+          h("td", { class: "wrap" }, s.reason ? s.reason.split(/,\s*/).map(f.title).join(", ") : "—"),
           h("td", {}, f.date(s.date)));
       })));
     replace(body, h("p", { class: "muted small", role: "status" }, `${rows.length} of ${latest.size} tokens`), h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Signals" }, t));

@@ -1,7 +1,7 @@
 // Transactions page: the index's transaction log with filters (date
 // range, asset, side/reason), pagination and CSV export.
 
-import { all, Trade } from "../api";
+import { all, assetIndex, Asset, Trade } from "../api";
 import * as f from "../fmt";
 import { card, empty, h, problem, replace, table } from "../ui";
 
@@ -25,6 +25,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   root.append(card("Transactions", "transactions", form, body));
 
   let trades: Trade[] = [];
+  let names = new Map<string, Asset>();
   let shown: Trade[] = [];
   let page = 0;
   let loadedRange = "";
@@ -47,7 +48,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   function filter(): void {
     const a = asset.value.trim().toLowerCase();
     const r = reason.value;
-    shown = trades.filter((t) => (!a || t.asset_id.toLowerCase().includes(a)) && (!r || t.side === r || t.reason === r));
+    shown = trades.filter((t) => (!a || t.asset_id.toLowerCase().includes(a) || (names.get(t.asset_id)?.symbol || "").toLowerCase() === a) && (!r || t.side === r || t.reason === r));
     page = 0;
     draw();
   }
@@ -63,7 +64,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     }
     const pages = Math.ceil(shown.length / pageSize);
     const rows = shown.slice(page * pageSize, (page + 1) * pageSize).map((t) => [
-      f.date(t.date), t.asset_id, h("span", { class: t.side === "buy" ? "pos" : "neg" }, t.side), t.reason ? f.title(t.reason) : "—",
+      f.date(t.date), h("span", { title: t.asset_id }, (names.get(t.asset_id)?.symbol || t.asset_id).toUpperCase()), h("span", { class: t.side === "buy" ? "pos" : "neg" }, t.side), t.reason ? f.title(t.reason) : "—",
       f.qty(t.quantity), f.usd(t.price), f.usd(t.quantity !== null && t.price !== null ? t.quantity * t.price : null), f.usd(t.cost),
     ]);
     const tb = table("Index transaction log", ["Date", "Asset", "Side", "Reason", "Quantity", "Price", "Value", "Cost"], rows, [false, false, false, false, true, true, true, true]);
@@ -91,6 +92,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   reason.addEventListener("change", filter);
   form.querySelector("#tx-csv")!.addEventListener("click", () => exportCSV(shown));
   try {
+    names = await assetIndex().catch(() => names);
     await load();
     filter();
   } catch (err) {
