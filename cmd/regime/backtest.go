@@ -12,6 +12,7 @@ import (
 	"github.com/regime-engine/regime/backtest"
 	"github.com/regime-engine/regime/engine"
 	"github.com/regime-engine/regime/index"
+	"github.com/regime-engine/regime/report"
 )
 
 type backtestCmd struct {
@@ -270,162 +271,15 @@ func orDash(s string) string {
 	return s
 }
 
-// metricsOut is backtest.Metrics for JSON and CSV, NaN as null.
-type metricsOut struct {
-	Start              regime.Date `json:"start"`
-	End                regime.Date `json:"end"`
-	Days               int         `json:"days"`
-	TotalReturn        num         `json:"total_return"`
-	CAGR               num         `json:"cagr"`
-	Volatility         num         `json:"volatility"`
-	Sharpe             num         `json:"sharpe"`
-	Sortino            num         `json:"sortino"`
-	MaxDrawdown        num         `json:"max_drawdown"`
-	DrawdownPeak       regime.Date `json:"drawdown_peak"`
-	DrawdownTrough     regime.Date `json:"drawdown_trough"`
-	DrawdownRecovery   *string     `json:"drawdown_recovery"`
-	Calmar             num         `json:"calmar"`
-	Turnover           num         `json:"turnover"`
-	Fees               num         `json:"fees_usd"`
-	Slippage           num         `json:"slippage_usd"`
-	Trades             int         `json:"trades"`
-	TimeInMarket       num         `json:"time_in_market"`
-	AvgExposure        num         `json:"avg_exposure"`
-	MissingPriceShare  num         `json:"unpriced_cap_share"`
-	MissingWeightShare num         `json:"unpriced_weight_share"`
+// backtestJSON is the --json report; the API's backtest jobs return the
+// same value (report.NewBacktest).
+func backtestJSON(rep *engine.BacktestReport, sw *backtest.SweepResult) report.Backtest {
+	return report.NewBacktest(rep, sw)
 }
 
-func metricsJSON(m backtest.Metrics) metricsOut {
-	o := metricsOut{Start: m.Start, End: m.End, Days: m.Days, TotalReturn: num(m.TotalReturn), CAGR: num(m.CAGR),
-		Volatility: num(m.Volatility), Sharpe: num(m.Sharpe), Sortino: num(m.Sortino), MaxDrawdown: num(m.MaxDrawdown),
-		DrawdownPeak: m.DrawdownPeak, DrawdownTrough: m.DrawdownTrough, Calmar: num(m.Calmar), Turnover: num(m.Turnover),
-		Fees: num(m.Fees), Slippage: num(m.Slippage), Trades: m.Trades, TimeInMarket: num(m.TimeInMarket),
-		AvgExposure: num(m.AvgExposure), MissingPriceShare: num(m.MissingPriceShare), MissingWeightShare: num(m.MissingWeightShare)}
-	if m.DrawdownRecovery != regime.NoDate {
-		s := m.DrawdownRecovery.String()
-		o.DrawdownRecovery = &s
-	}
-	return o
-}
-
-type regimeOut struct {
-	Level       index.Level `json:"level"`
-	Days        int         `json:"days"`
-	Return      num         `json:"return"`
-	AnnReturn   num         `json:"ann_mean_return"`
-	AvgExposure num         `json:"avg_exposure"`
-}
-
-type monthOut struct {
-	Month  string `json:"month"`
-	Return num    `json:"return"`
-}
-
-type runOut struct {
-	Name     string      `json:"name"`
-	Metrics  metricsOut  `json:"metrics"`
-	ByRegime []regimeOut `json:"by_regime"`
-	Monthly  []monthOut  `json:"monthly"`
-}
-
-type windowOut struct {
-	Name     string                 `json:"name"`
-	From     regime.Date            `json:"from"`
-	To       regime.Date            `json:"to"`
-	Runs     map[string]metricsOut  `json:"runs"`
-	Coverage map[string]coverageOut `json:"coverage"`
-}
-
-// coverageOut is engine.Coverage with NaN as null.
-type coverageOut struct {
-	Decisions   int `json:"decisions"`
-	AvgMembers  num `json:"avg_members"`
-	AvgUnpriced num `json:"avg_unpriced"`
-	CapShare    num `json:"unpriced_cap_share"`
-	WeightShare num `json:"unpriced_weight_share"`
-	MinWeight   num `json:"min_unpriced_weight_share"`
-	MaxWeight   num `json:"max_unpriced_weight_share"`
-}
-
-// windowCoverage returns the decision range of a window: the
-// out-of-sample window's decisions start on the split day.
+// windowCoverage returns the decision range of a window (report.WindowCoverage).
 func windowCoverage(in *engine.BacktestInput, w engine.Window) (from, to regime.Date) {
-	if w.Name == "out_of_sample" {
-		return in.Split, regime.NoDate
-	}
-	return w.From, w.To
-}
-
-type trialOut struct {
-	Params  string     `json:"params"`
-	Metrics metricsOut `json:"metrics"`
-}
-
-type sweepOut struct {
-	Trials         []trialOut `json:"trials"`
-	Best           int        `json:"best"`
-	DeflatedSharpe num        `json:"deflated_sharpe"`
-	PBO            num        `json:"pbo"`
-	PBOBlocks      int        `json:"pbo_blocks"`
-}
-
-type backtestOut struct {
-	Strategy string               `json:"strategy"`
-	From     regime.Date          `json:"from"`
-	To       regime.Date          `json:"to"`
-	Split    *regime.Date         `json:"split"`
-	BTC      string               `json:"reference_asset"`
-	Rules    map[string]any       `json:"rules"`
-	Universe engine.UniverseStats `json:"universe"`
-	Stable   []engine.StableFill  `json:"stablecoins"`
-	Runs     []runOut             `json:"runs"`
-	Windows  []windowOut          `json:"windows"`
-	Sweep    *sweepOut            `json:"sweep,omitempty"`
-}
-
-func backtestJSON(rep *engine.BacktestReport, sw *backtest.SweepResult) backtestOut {
-	in := rep.Input
-	cfg := in.Config
-	o := backtestOut{Strategy: in.Strategy, From: in.From, To: in.To, BTC: cfg.BTC, Universe: in.Universe, Stable: in.Stable,
-		Rules: map[string]any{"n": cfg.Universe.N, "scheme": cfg.Weights.Scheme, "exposure": cfg.Exposure.String(),
-			"rebalance_days": cfg.RebalanceDays, "fee_rate": cfg.FeeRate, "initial_nav": cfg.InitialNAV, "stable_assets": cfg.Stable.Assets}}
-	if o.Stable == nil {
-		o.Stable = []engine.StableFill{}
-	}
-	if in.Split != regime.NoDate {
-		s := in.Split
-		o.Split = &s
-	}
-	for i, r := range rep.Comparison.Results {
-		ro := runOut{Name: rep.Comparison.Names[i], Metrics: metricsJSON(r.Metrics), ByRegime: []regimeOut{}, Monthly: []monthOut{}}
-		for _, s := range r.Metrics.ByRegime {
-			ro.ByRegime = append(ro.ByRegime, regimeOut{s.Level, s.Days, num(s.Return), num(s.AnnReturn), num(s.AvgExposure)})
-		}
-		for _, m := range r.Monthly {
-			ro.Monthly = append(ro.Monthly, monthOut{fmt.Sprintf("%04d-%02d", m.Year, m.Month), num(m.Return)})
-		}
-		o.Runs = append(o.Runs, ro)
-	}
-	for _, w := range rep.Windows {
-		wo := windowOut{Name: w.Name, From: w.From, To: w.To, Runs: map[string]metricsOut{}, Coverage: map[string]coverageOut{}}
-		from, to := windowCoverage(in, w)
-		for i, m := range w.Metrics {
-			name := rep.Comparison.Names[i]
-			wo.Runs[name] = metricsJSON(m)
-			cv := engine.RunCoverage(rep.Comparison.Results[i], from, to)
-			wo.Coverage[name] = coverageOut{cv.Decisions, num(cv.AvgMembers), num(cv.AvgUnpriced), num(cv.CapShare),
-				num(cv.WeightShare), num(cv.MinWeight), num(cv.MaxWeight)}
-		}
-		o.Windows = append(o.Windows, wo)
-	}
-	if sw != nil {
-		so := &sweepOut{Best: sw.Best, DeflatedSharpe: num(sw.DeflatedSharpe), PBO: num(sw.PBO), PBOBlocks: sw.PBOBlocks}
-		for _, t := range sw.Trials {
-			so.Trials = append(so.Trials, trialOut{Params: t.Params.String(), Metrics: metricsJSON(t.Metrics)})
-		}
-		o.Sweep = so
-	}
-	return o
+	return report.WindowCoverage(in, w)
 }
 
 // writeBacktestCSV writes one row per window and run.
