@@ -1,10 +1,12 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net"
 	"net/http"
 	"os"
@@ -307,6 +309,13 @@ func (b *browser) shot(t *testing.T, dir, name string) {
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	// Re-encode at the best compression: the files go to docs/img too.
+	if img, err := png.Decode(bytes.NewReader(buf)); err == nil {
+		var small bytes.Buffer
+		if (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&small, img) == nil && small.Len() < len(buf) {
+			buf = small.Bytes()
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -457,6 +466,20 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("signals table has %d rows, API has signals for %d assets", n, len(assets))
 		}
 		b.shot(t, out, "signals")
+
+		// Live: new signals replace the rows without a reload.
+		fresh := p.Items[len(p.Items)-1]
+		fresh.Date++
+		fresh.State, fresh.Score, fresh.Reason = "bear", 0.99, "livetest"
+		srv.api.Publish(httpapi.TopicSignals, []httpapi.Signal{fresh})
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll("#sig-table td")].some(td => td.textContent === "Livetest")`)); err != nil {
+			t.Fatalf("live signal never shown: %v", err)
+		}
+		if n := b.count(t, "#sig-table tbody tr"); n != len(assets) {
+			t.Errorf("after the live update the table has %d rows, want %d", n, len(assets))
+		}
 		b.noErrors(t, "signals")
 	})
 
@@ -546,6 +569,10 @@ func TestDashboardSourcesMissing(t *testing.T) {
 		}
 		b.noErrors(t, c.page)
 	}
+	b.open(t, srv, "backtest")
+	b.do(t, "backtest unavailable", chromedp.Click(chromedp.CSS(`#bt-submit`)), visible(`#bt-status [data-state="unavailable"]`))
+	b.noErrors(t, "backtest")
+
 	// What the store has still shows.
 	b.open(t, srv, "market")
 	b.do(t, "prices without gauge", visible(`#prices canvas`, `#phases tbody tr`))

@@ -67,6 +67,6 @@ export function metricValue(name: string, v: number | null | undefined): string 
 
 /** title turns snake_case into a label. */
 export function title(s: string): string {
-  const t = s.replace(/_/g, " ");
+  const t = s.replace(/_/g, " ").replace(/\b(cagr|nav|btc|sma\d*|usd)\b/gi, (m) => m.toUpperCase());
   return t.charAt(0).toUpperCase() + t.slice(1);
 }

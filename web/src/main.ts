@@ -57,7 +57,7 @@ function keyPrompt(): HTMLElement {
   const input = h("input", { type: "password", id: "key-input", autocomplete: "off", placeholder: "rgm_…", required: true, spellcheck: "false" });
   const form = h("form", { class: "card key-card", "aria-labelledby": "key-title" },
     h("h2", { id: "key-title" }, "Enter an API key"),
-    h("p", {}, "The dashboard reads the Regime API with your key. Create one with ", h("code", {}, "regime key create --scopes read,jobs"), ", paste it here. It is kept in this browser only (localStorage) and sent to this server only."),
+    h("p", {}, "The dashboard reads the Regime API with your key. Create one with ", h("code", {}, "regime keys create --name dashboard --scopes read,jobs"), ", paste it here. It is kept in this browser only (localStorage) and sent to this server only."),
     h("label", { for: "key-input" }, "API key", input),
     h("button", { type: "submit" }, "Save key"));
   form.addEventListener("submit", (e) => {

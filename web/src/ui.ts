@@ -55,8 +55,15 @@ export function problem(e: unknown, what: string, howToEnable?: string): HTMLEle
   if (err && (err.status === 401 || err.status === 403)) {
     return h("div", { class: "state error", role: "alert", "data-state": "auth" },
       h("p", {}, h("strong", {}, err.status === 401 ? "API key missing or invalid. " : "This API key lacks the needed scope. ")),
-      h("p", { class: "hint" }, "Create one with `regime key create --scopes read,jobs` and enter it with the “API key” button at the top right."),
+      h("p", { class: "hint" }, "Create one with `regime keys create --name dashboard --scopes read,jobs` and enter it with the “API key” button at the top right."),
       h("p", { class: "detail" }, "Server said: " + msg));
+  }
+  if (err && (err.status === 400 || err.status === 422)) {
+    const fields = err.problem.errors || [];
+    return h("div", { class: "state error", role: "alert", "data-state": "invalid" },
+      h("p", {}, h("strong", {}, what + ": the server refused the request. ")),
+      fields.length ? h("ul", {}, ...fields.map((x) => h("li", {}, (x.field ? x.field + ": " : "") + x.message))) : h("p", { class: "hint" }, msg),
+      h("p", { class: "hint" }, "Correct the fields above and try again."));
   }
   return h("div", { class: "state error", role: "alert", "data-state": "error" },
     h("p", {}, h("strong", {}, "Could not load " + what.toLowerCase() + ". ")),

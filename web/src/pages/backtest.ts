@@ -63,7 +63,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
         replace(result, h("div", { class: "state error", role: "alert" }, h("p", {}, h("strong", {}, `Backtest ${job.state}. `)), h("p", { class: "hint" }, job.error || "Check the rules and try again.")));
       }
     } catch (err) {
-      if (!signal.aborted) replace(status, problem(err, "Backtest", "The server has no backtest runner: start it with `regime serve`, which registers the backtest job."));
+      if (!signal.aborted) replace(status, problem(err, "Backtest", "This server has no backtest job yet (not wired into `regime serve`). Meanwhile, run `regime backtest` on the command line."));
     } finally {
       submit.disabled = false;
     }

@@ -6,7 +6,7 @@ import { chart, levelColors, palette, timeZoom } from "../charts";
 import * as f from "../fmt";
 import { card, empty, h, problem, replace, table } from "../ui";
 
-const indexHint = "The server has no index source yet: run a backtest with `regime backtest` and start the server with the index (`regime serve`), or try `regime demo --serve`. You can also run one from the Backtest page.";
+const indexHint = "This server does not serve the index yet (no index source is wired into `regime serve`). Meanwhile, `regime backtest` computes it on the command line, and the Backtest page runs one on the server if it has the backtest job.";
 
 /** render draws the Index page into root. */
 export async function render(root: HTMLElement, signal: AbortSignal): Promise<void> {
@@ -152,7 +152,7 @@ function drawHoldings(box: HTMLElement, c: Composition, names: Map<string, Asset
   chart(el, {
     tooltip: { formatter: (p: { name: string; value: number }) => `${p.name}: ${f.pct(p.value, 2)}` },
     series: [{
-      type: "treemap", roam: false, nodeClick: false, breadcrumb: { show: false }, width: "100%", height: "100%",
+      type: "treemap", roam: false, nodeClick: false, breadcrumb: { show: false }, left: 0, top: 0, right: 0, bottom: 0,
       label: { formatter: (p: { name: string; value: number }) => `${p.name}\n${f.pct(p.value, 1)}`, lineHeight: 16, fontSize: 12 },
       data: ws.map((w) => ({ name: label(w, names), value: w.weight })),
     }],

@@ -7,7 +7,7 @@ import * as f from "../fmt";
 import { card, empty, h, levelClass, loading, problem, replace, table } from "../ui";
 
 const levels = ["strong bearish", "bearish", "neutral", "bullish", "strong bullish"];
-const gaugeHint = "The server has no Market Gauge source yet: compute it with `regime gauge` and start the server with it (`regime serve`), or try `regime demo --serve`.";
+const gaugeHint = "This server does not serve the Market Gauge yet (no gauge source is wired into `regime serve`). Meanwhile, `regime gauge` prints it on the command line.";
 
 /** render draws the Market page into root. */
 export async function render(root: HTMLElement, signal: AbortSignal): Promise<void> {

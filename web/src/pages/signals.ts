@@ -5,7 +5,7 @@ import { all, get, referenceAsset, Asset, Phase, Gauge, Signal } from "../api";
 import * as f from "../fmt";
 import { card, empty, h, problem, replace } from "../ui";
 
-const hint = "The server has no signal source yet: compute them with `regime signals` and start the server with them (`regime serve`), or try `regime demo --serve`.";
+const hint = "This server does not serve token signals yet (no signal source is wired into `regime serve`). Meanwhile, `regime signals` prints them on the command line.";
 
 let current: ((s: Signal[]) => void) | null = null;
 

@@ -6,7 +6,7 @@ import * as f from "../fmt";
 import { card, empty, h, problem, replace, table } from "../ui";
 
 const pageSize = 50;
-const hint = "The server has no index source yet: run `regime backtest` and start the server with the index (`regime serve`), or try `regime demo --serve`.";
+const hint = "This server does not serve the index yet (no index source is wired into `regime serve`). Meanwhile, `regime backtest` writes the transaction log on the command line.";
 
 /** render draws the Transactions page into root. */
 export async function render(root: HTMLElement, signal: AbortSignal): Promise<void> {
