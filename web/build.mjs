@@ -2,7 +2,7 @@
 // node_modules) into dist/app.js, copies index.html and app.css. Run with
 // `npm ci && npm run build` (or `make web`); the Go package web embeds dist/.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 
 // Clean dist/ but keep the committed dist/.keep (see .gitignore).
 mkdirSync("dist", { recursive: true });
@@ -19,3 +19,12 @@ await build({
 });
 copyFileSync("src/index.html", "dist/index.html");
 copyFileSync("src/app.css", "dist/app.css");
+
+// The licences of the bundled packages, served next to the bundle.
+const licences = [
+  ["echarts", "node_modules/echarts/LICENSE"],
+  ["echarts (NOTICE)", "node_modules/echarts/NOTICE"],
+  ["zrender", "node_modules/zrender/LICENSE"],
+  ["tslib", "node_modules/tslib/LICENSE.txt"],
+];
+writeFileSync("dist/THIRD_PARTY_LICENSES.txt", licences.map(([name, file]) => `==== ${name} ====\n\n${readFileSync(file, "utf8").trim()}\n`).join("\n"));

@@ -48,6 +48,9 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 func findChrome(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("REGIME_CHROME"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			skipOrFail(t, "REGIME_CHROME: %v", err)
+		}
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -86,9 +89,18 @@ func (s *server) get(t *testing.T, path string, v any) int {
 
 var (
 	storeOnce sync.Once
+	storeDir  string
 	storePath string
 	storeErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if storeDir != "" {
+		os.RemoveAll(storeDir)
+	}
+	os.Exit(code)
+}
 
 // demoStore builds the synthetic store once per test binary.
 func demoStore(t *testing.T) *sqlite.Store {
@@ -99,7 +111,7 @@ func demoStore(t *testing.T) *sqlite.Store {
 			storeErr = err
 			return
 		}
-		storePath = filepath.Join(dir, "demo.db")
+		storeDir, storePath = dir, filepath.Join(dir, "demo.db")
 		st, err := sqlite.Open(context.Background(), storePath)
 		if err != nil {
 			storeErr = err
