@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/httpapi"
+	"github.com/regime-engine/regime/serve"
 )
 
 type serveCmd struct {
@@ -31,11 +34,18 @@ type serveCmd struct {
 	WebhookSecret     string        `env:"REGIME_WEBHOOK_SECRET" help:"HMAC-SHA256 key of the webhook signature (prefer the environment variable to the flag)."`
 	LogLevel          string        `default:"info" env:"REGIME_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level (JSON logs on stderr)."`
 	NoAccessLog       bool          `env:"REGIME_NO_ACCESS_LOG" help:"Do not log one line per request."`
+	Split             string        `default:"2021-01-01" env:"REGIME_SPLIT" help:"First out-of-sample day of the index performance and the evaluations ('none' for the whole run only)." placeholder:"DATE"`
+	HashTTL           time.Duration `default:"30s" env:"REGIME_HASH_TTL" help:"How long the store's content hash is trusted before it is checked again for changes (the gauge, signals and index are recomputed when it changes)."`
+	Update            string        `default:"none" env:"REGIME_UPDATE" enum:"none,daily" help:"daily: run the daily pipeline (regime ingest, then recompute gauge, signals and index, publish and alert) at --update-at."`
+	UpdateAt          string        `default:"00:30" env:"REGIME_UPDATE_AT" help:"UTC time of day of the daily update (HH:MM)." placeholder:"HH:MM"`
 }
 
 func (c serveCmd) Help() string {
-	return "Serves the /v1 HTTP API on the store: assets, bars, factors, dated phases, the universe and\n" +
-		"jobs. Every /v1 route needs an API key (create one with `regime keys create`), sent as\n" +
+	return "Serves the /v1 HTTP API on the store: assets, bars, factors, dated phases, the universe,\n" +
+		"the Market Gauge, token signals, the regime index, evaluations and backtest jobs. The gauge,\n" +
+		"signals and index are computed once per store content and recomputed when it changes (checked\n" +
+		"every --hash-ttl); new readings go to /v1/events and a regime change to the webhook.\n" +
+		"--update daily also runs `regime ingest` every day at --update-at (UTC) and recomputes. Every /v1 route needs an API key (create one with `regime keys create`), sent as\n" +
 		"Authorization: Bearer <key> or X-API-Key. /healthz, /readyz, /openapi.json and /docs are open.\n" +
 		"SIGINT/SIGTERM stop accepting, finish running requests and checkpoint unfinished jobs to\n" +
 		"<db>.jobs.json, which the next start requeues.\n\n" +
@@ -68,8 +78,28 @@ func (c serveCmd) Run(g *globals) error {
 	cfg.AccessLog = !c.NoAccessLog
 	cfg.Webhook.URL, cfg.Webhook.Secret = c.WebhookURL, c.WebhookSecret
 	// The gauge, signals, index, evaluations and the backtest job runner
-	// are wired here as their packages land (httpapi.Deps fields); until
-	// then their routes answer 501.
+	// are computed from the store by serve.Sources, once per content hash.
+	split := regime.NoDate
+	if c.Split != "" && c.Split != "none" {
+		if split, err = regime.ParseDate(c.Split); err != nil {
+			return fmt.Errorf("--split: %w", err)
+		}
+	}
+	var at time.Duration
+	if c.Update == "daily" {
+		if at, err = serve.ParseTimeOfDay(c.UpdateAt); err != nil {
+			return fmt.Errorf("--update-at: %w", err)
+		}
+	}
+	var srv *httpapi.Server
+	srcOpt := serve.DefaultOptions()
+	srcOpt.Split, srcOpt.HashTTL, srcOpt.Logger = split, c.HashTTL, log
+	if c.HashTTL <= 0 {
+		srcOpt.HashTTL = -1
+	}
+	srcOpt.OnUpdate = func(u serve.Update) { publishUpdate(srv, log, u) }
+	src := serve.New(st, srcOpt)
+	defer src.Close()
 	cpPath := g.DB + ".jobs.json"
 	checkpoint := func(_ context.Context, cps []httpapi.JobCheckpoint) error {
 		b, err := json.MarshalIndent(cps, "", "  ")
@@ -79,9 +109,21 @@ func (c serveCmd) Run(g *globals) error {
 		log.Info("checkpointed unfinished jobs", "jobs", len(cps), "file", cpPath)
 		return os.WriteFile(cpPath, b, 0o600)
 	}
-	srv, err := httpapi.New(cfg, httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint})
+	srv, err = httpapi.New(cfg, httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint,
+		Gauge: src, Signals: src, Index: src, Evaluations: src, Jobs: map[string]httpapi.JobRunner{"backtest": src.BacktestJob}})
 	if err != nil {
 		return err
+	}
+	go func() {
+		// Compute the first results in the background so the first
+		// requests find them ready.
+		if _, err := src.Refresh(g.ctx); err != nil && g.ctx.Err() == nil {
+			log.Warn("first computation of the gauge failed; requests will retry", "error", regime.ErrorMessage(err))
+		}
+	}()
+	if c.Update == "daily" {
+		d := serve.Daily{At: at, Update: func(ctx context.Context) error { return dailyIngest(ctx, g) }, Refresh: src.Refresh, Logger: log}
+		go d.Run(g.ctx)
 	}
 	if b, err := os.ReadFile(cpPath); err == nil {
 		var cps []httpapi.JobCheckpoint
@@ -102,4 +144,27 @@ func (c serveCmd) Run(g *globals) error {
 		return regime.Errorf(regime.EINVALID, "cannot listen on %s: %v", c.Addr, err)
 	}
 	return srv.Serve(g.ctx, l)
+}
+
+// publishUpdate sends the new signals of a recomputation to the SSE
+// stream. The new gauge reading reaches the stream, and a change of regime
+// the webhook, through the server's gauge poll (--gauge-poll), which reads
+// the recomputed gauge.
+func publishUpdate(srv *httpapi.Server, log *slog.Logger, u serve.Update) {
+	log.Info("store changed: gauge and signals recomputed", "hash", u.Hash, "date", u.Gauge.Date.String(),
+		"gauge", float64(u.Gauge.Value), "level", u.Gauge.Level, "regime", u.Gauge.Regime, "regime_changed", u.RegimeChanged())
+	if srv != nil {
+		srv.Publish(httpapi.TopicSignals, u.Signals)
+	}
+}
+
+// dailyIngest runs `regime ingest` with its defaults (API keys from the
+// environment) for the daily update.
+func dailyIngest(ctx context.Context, g *globals) error {
+	gg := *g
+	gg.ctx, gg.stdout, gg.Quiet = ctx, io.Discard, true
+	gg.ui = newProgressUI(true)
+	c := ingestCmd{Top: 100, Timeout: 30 * time.Second, MaxRetries: 5, CoinGeckoKey: os.Getenv("COINGECKO_API_KEY"),
+		CoinGeckoProKey: os.Getenv("COINGECKO_PRO_API_KEY"), FREDKey: os.Getenv("FRED_API_KEY")}
+	return c.Run(&gg)
 }
