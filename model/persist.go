@@ -225,3 +225,39 @@ func parseFloat(b []byte) (float64, error) {
 	}
 	return strconv.ParseFloat(s, 64)
 }
+
+// Hashed returns meta with its Hash set to Hash(meta, params), or meta
+// unchanged when params is nil (an unfitted model has no hash). It is what
+// each model kind's Meta method returns.
+func Hashed[P any](meta Meta, params *P) Meta {
+	if params != nil {
+		meta.Hash, _ = Hash(meta, params)
+	}
+	return meta
+}
+
+// Save writes a fitted model of kind meta.Kind with Encode. It returns an
+// EINVALID *regime.Error, naming the kind, when params is nil (the model
+// is not fitted).
+func Save[P any](w io.Writer, meta Meta, params *P) error {
+	if params == nil {
+		return regime.Errorf(regime.EINVALID, "%s: cannot save an unfitted model", meta.Kind)
+	}
+	return Encode(w, meta, params)
+}
+
+// Load reads a model of kind written by Save: params (a pointer) with
+// Decode, and the saved hyperparameters into hyper (a pointer). It returns
+// the errors of Decode, and an EINVALID *regime.Error naming the kind when
+// the hyperparameters do not parse into hyper. Checking that the
+// parameters are consistent is left to the caller.
+func Load(r io.Reader, kind string, params, hyper any) (Meta, error) {
+	meta, err := Decode(r, kind, params)
+	if err != nil {
+		return Meta{}, err
+	}
+	if err := json.Unmarshal(meta.Hyper, hyper); err != nil {
+		return Meta{}, &regime.Error{Code: regime.EINVALID, Message: kind + ": malformed hyperparameters", Err: err}
+	}
+	return meta, nil
+}

@@ -20,7 +20,6 @@
 package hmm
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -567,11 +566,7 @@ func (m *Model) Filter(X [][]float64) [][]float64 {
 
 // Meta returns the provenance of the fitted model, including its hash.
 func (m *Model) Meta() model.Meta {
-	meta := m.meta()
-	if m.p != nil {
-		meta.Hash, _ = model.Hash(meta, m.p)
-	}
-	return meta
+	return model.Hashed(m.meta(), m.p)
 }
 
 func (m *Model) meta() model.Meta {
@@ -582,23 +577,17 @@ func (m *Model) meta() model.Meta {
 // Save writes the fitted model as deterministic JSON. It returns an
 // EINVALID error when the model is not fitted.
 func (m *Model) Save(w io.Writer) error {
-	if m.p == nil {
-		return regime.Errorf(regime.EINVALID, "hmm: cannot save an unfitted model")
-	}
-	return model.Encode(w, m.meta(), m.p)
+	return model.Save(w, m.meta(), m.p)
 }
 
 // Load reads a model written by Save. It returns an EINVALID error for
 // malformed, tampered, inconsistent or foreign input.
 func Load(r io.Reader) (*Model, error) {
 	var p params
-	meta, err := model.Decode(r, Kind, &p)
+	var cfg Config
+	meta, err := model.Load(r, Kind, &p, &cfg)
 	if err != nil {
 		return nil, err
-	}
-	var cfg Config
-	if err := json.Unmarshal(meta.Hyper, &cfg); err != nil {
-		return nil, &regime.Error{Code: regime.EINVALID, Message: "hmm: malformed hyperparameters", Err: err}
 	}
 	K, d := p.States, p.Features
 	ok := K >= 2 && d >= 1 && len(p.Start) == K && len(p.Trans) == K && len(p.Mean) == K && len(p.Var) == K

@@ -7,7 +7,6 @@
 package logistic
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -276,11 +275,7 @@ func (m *Model) Coefficients() [][]float64 {
 
 // Meta returns the provenance of the fitted model, including its hash.
 func (m *Model) Meta() model.Meta {
-	meta := m.meta()
-	if m.p != nil {
-		meta.Hash, _ = model.Hash(meta, m.p)
-	}
-	return meta
+	return model.Hashed(m.meta(), m.p)
 }
 
 func (m *Model) meta() model.Meta {
@@ -291,23 +286,17 @@ func (m *Model) meta() model.Meta {
 // Save writes the fitted model as deterministic JSON. It returns an
 // EINVALID error when the model is not fitted.
 func (m *Model) Save(w io.Writer) error {
-	if m.p == nil {
-		return regime.Errorf(regime.EINVALID, "logistic: cannot save an unfitted model")
-	}
-	return model.Encode(w, m.meta(), m.p)
+	return model.Save(w, m.meta(), m.p)
 }
 
 // Load reads a model written by Save. It returns an EINVALID error for
 // malformed, tampered or foreign input.
 func Load(r io.Reader) (*Model, error) {
 	var p params
-	meta, err := model.Decode(r, Kind, &p)
+	var cfg Config
+	meta, err := model.Load(r, Kind, &p, &cfg)
 	if err != nil {
 		return nil, err
-	}
-	var cfg Config
-	if err := json.Unmarshal(meta.Hyper, &cfg); err != nil {
-		return nil, &regime.Error{Code: regime.EINVALID, Message: "logistic: malformed hyperparameters", Err: err}
 	}
 	if p.Imputer == nil || len(p.Mean) != p.Imputer.Width() || len(p.Scale) != len(p.Mean) || len(p.Coef) == 0 {
 		return nil, regime.Errorf(regime.EINVALID, "logistic: inconsistent saved parameters")
