@@ -135,7 +135,8 @@ func (s *indexSource) Trades(_ context.Context, r regime.DateRange) ([]httpapi.T
 	var out []httpapi.Trade
 	for _, t := range s.res.Trades() {
 		if inRange(t.Date, r) {
-			out = append(out, httpapi.Trade{Date: t.Date, AssetID: t.Asset, Side: string(t.Side), Quantity: httpapi.Num(t.Quantity), Price: httpapi.Num(t.Price), Cost: httpapi.Num(t.Fee + t.Slippage)})
+			side, _ := t.Side.MarshalText()
+			out = append(out, httpapi.Trade{Date: t.Date, AssetID: t.Asset, Side: string(side), Quantity: httpapi.Num(t.Quantity), Price: httpapi.Num(t.Price), Cost: httpapi.Num(t.Fee + t.Slippage)})
 		}
 	}
 	return out, nil

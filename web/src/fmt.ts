@@ -16,6 +16,12 @@ export function usd(v: number | null | undefined): string {
   return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 4 }).format(v);
 }
 
+/** cash formats an amount of dollars (a trade's value or cost): below one cent as "< $0.01". */
+export function cash(v: number | null | undefined): string {
+  if (ok(v) && v !== 0 && Math.abs(v) < 0.01) return v < 0 ? "> −$0.01" : "< $0.01";
+  return usd(v);
+}
+
 /** pct formats a fraction as a percentage (0.123 -> 12.3%). */
 export function pct(v: number | null | undefined, digits = 1, signed = false): string {
   if (!ok(v)) return dash;
@@ -33,6 +39,7 @@ export function num(v: number | null | undefined, digits = 2): string {
 /** qty formats a quantity with up to 6 significant digits. */
 export function qty(v: number | null | undefined): string {
   if (!ok(v)) return dash;
+  if (v !== 0 && Math.abs(v) < 1e-4) return v.toExponential(2);
   return new Intl.NumberFormat("en-US", { maximumSignificantDigits: 6 }).format(v);
 }
 

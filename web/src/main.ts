@@ -121,7 +121,11 @@ function init(): void {
     startLive();
     route();
   });
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => {
+    route();
+    // After a page change, the keyboard and screen reader start at the new content.
+    document.getElementById("main")?.focus({ preventScroll: true });
+  });
   let t = 0;
   window.addEventListener("resize", () => { clearTimeout(t); t = window.setTimeout(resizeAll, 100); });
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", route);

@@ -190,13 +190,13 @@ function drawPrices(box: HTMLElement, bars: Bar[], rows: { date: string; values:
   replace(box, el, h("p", { class: "muted small" }, legendNote + (hasTotal ? " Market: total crypto market cap (the leader's cap / its dominance)." : " Market cap total not available.")));
   chart(el, {
     tooltip: { trigger: "axis", valueFormatter: (v: number) => f.usd(v) },
-    legend: { top: 0 },
+    legend: { top: 0, type: "scroll" },
     grid: { left: 70, right: 70, top: 30, bottom: 60 },
     dataZoom: timeZoom(),
     xAxis: { type: "time" },
     yAxis: [
-      { type: "log", name: "Price", axisLabel: { formatter: (v: number) => f.usd(v) } },
-      { type: "log", name: "Market", axisLabel: { formatter: (v: number) => f.usd(v) }, show: hasTotal },
+      { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) } },
+      { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) }, show: hasTotal },
     ],
     series: [
       { type: "line", name: leadName + " (USD)", showSymbol: false, data: btc, markArea: { silent: true, data: areas } },

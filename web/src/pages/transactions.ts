@@ -65,7 +65,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     const pages = Math.ceil(shown.length / pageSize);
     const rows = shown.slice(page * pageSize, (page + 1) * pageSize).map((t) => [
       f.date(t.date), h("span", { title: t.asset_id }, (names.get(t.asset_id)?.symbol || t.asset_id).toUpperCase()), h("span", { class: t.side === "buy" ? "pos" : "neg" }, t.side), t.reason ? f.title(t.reason) : "—",
-      f.qty(t.quantity), f.usd(t.price), f.usd(t.quantity !== null && t.price !== null ? t.quantity * t.price : null), f.usd(t.cost),
+      f.qty(t.quantity), f.usd(t.price), f.cash(t.quantity !== null && t.price !== null ? t.quantity * t.price : null), f.cash(t.cost),
     ]);
     const tb = table("Index transaction log", ["Date", "Asset", "Side", "Reason", "Quantity", "Price", "Value", "Cost"], rows, [false, false, false, false, true, true, true, true]);
     tb.id = "tx-table";
