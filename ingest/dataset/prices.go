@@ -28,13 +28,7 @@ func (im *importer) readCMC(c *csvFile, b *batch) error {
 	}
 	rep := b.rep
 	byDate := map[regime.Date][]cmcRow{}
-	err := im.rows(c, func(rec []string) error {
-		rep.Rows++
-		d, err := parseDay(c.get(rec, "date"))
-		if err != nil {
-			rep.note("bad_date", true, c.pos(), fmt.Sprintf("date %q", c.get(rec, "date")))
-			return nil
-		}
+	err := im.datedRows(c, rep, func(rec []string, d regime.Date) error {
 		rank, err := strconv.Atoi(c.get(rec, "rank"))
 		if err != nil {
 			rep.note("bad_rank", true, c.pos(), fmt.Sprintf("rank %q", c.get(rec, "rank")))
@@ -195,13 +189,7 @@ func (im *importer) readCMPanel(c *csvFile, b *batch) error {
 	rep := b.rep
 	byTicker := map[string][]cmRow{}
 	seen := map[string]map[regime.Date]bool{}
-	err := im.rows(c, func(rec []string) error {
-		rep.Rows++
-		d, err := parseDay(c.get(rec, "date"))
-		if err != nil {
-			rep.note("bad_date", true, c.pos(), fmt.Sprintf("date %q", c.get(rec, "date")))
-			return nil
-		}
+	err := im.datedRows(c, rep, func(rec []string, d regime.Date) error {
 		t := strings.ToLower(c.get(rec, "asset"))
 		if _, ok := cmAssets[t]; !ok {
 			rep.note("unknown_asset", true, c.pos(), fmt.Sprintf("ticker %q is not in the panel's asset list", t))
@@ -465,13 +453,7 @@ func (im *importer) readCoinGecko(c *csvFile, b *batch) error {
 	}
 	rep := b.rep
 	m := map[string]*seriesRows{}
-	err := im.rows(c, func(rec []string) error {
-		rep.Rows++
-		d, err := parseDay(c.get(rec, "date"))
-		if err != nil {
-			rep.note("bad_date", true, c.pos(), fmt.Sprintf("date %q", c.get(rec, "date")))
-			return nil
-		}
+	err := im.datedRows(c, rep, func(rec []string, d regime.Date) error {
 		id, sym := c.get(rec, "coin_id"), strings.ToUpper(c.get(rec, "symbol"))
 		if id == "" || sym == "" {
 			rep.note("missing_name_or_symbol", true, c.pos(), "empty coin_id or symbol")
@@ -514,6 +496,21 @@ func (im *importer) readCoinGecko(c *csvFile, b *batch) error {
 	return nil
 }
 
+// datedRows calls fn for each row of c with its parsed "date" column,
+// counting every row in rep.Rows and rejecting one whose date does not
+// parse ("bad_date") without calling fn.
+func (im *importer) datedRows(c *csvFile, rep *FileReport, fn func(rec []string, d regime.Date) error) error {
+	return im.rows(c, func(rec []string) error {
+		rep.Rows++
+		d, err := parseDay(c.get(rec, "date"))
+		if err != nil {
+			rep.note("bad_date", true, c.pos(), fmt.Sprintf("date %q", c.get(rec, "date")))
+			return nil
+		}
+		return fn(rec, d)
+	})
+}
+
 // ohlc validates one OHLC row: close > 0, no negative price or volume and
 // high/low consistent with open and close. It returns a reason or "".
 func ohlc(o, h, l, cl, vol float64) string {
@@ -541,13 +538,7 @@ func (im *importer) readCoinbase(c *csvFile, b *batch) error {
 	}
 	rep := b.rep
 	m := map[string]*seriesRows{}
-	err := im.rows(c, func(rec []string) error {
-		rep.Rows++
-		d, err := parseDay(c.get(rec, "date"))
-		if err != nil {
-			rep.note("bad_date", true, c.pos(), fmt.Sprintf("date %q", c.get(rec, "date")))
-			return nil
-		}
+	err := im.datedRows(c, rep, func(rec []string, d regime.Date) error {
 		pair, base := c.get(rec, "pair"), strings.ToUpper(c.get(rec, "base"))
 		if !strings.HasSuffix(pair, "/USD") || base == "" {
 			rep.note("non_usd_quote", true, c.pos(), "pair "+pair)
@@ -586,13 +577,7 @@ func (im *importer) readYahoo(c *csvFile, b *batch) error {
 	}
 	rep := b.rep
 	m := map[string]*seriesRows{}
-	err := im.rows(c, func(rec []string) error {
-		rep.Rows++
-		d, err := parseDay(c.get(rec, "date"))
-		if err != nil {
-			rep.note("bad_date", true, c.pos(), fmt.Sprintf("date %q", c.get(rec, "date")))
-			return nil
-		}
+	err := im.datedRows(c, rep, func(rec []string, d regime.Date) error {
 		sym := strings.ToUpper(c.get(rec, "symbol"))
 		if sym == "" {
 			rep.note("missing_name_or_symbol", true, c.pos(), "empty symbol")
