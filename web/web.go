@@ -12,6 +12,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -30,11 +31,14 @@ var dist embed.FS
 //go:embed placeholder/index.html
 var placeholder []byte
 
-// file is one embedded asset with its validator.
+// file is one embedded asset with its validator, and its gzip encoding
+// when that is smaller.
 type file struct {
-	body  []byte
-	ctype string
-	etag  string
+	body   []byte
+	ctype  string
+	etag   string
+	gz     []byte
+	gzEtag string
 }
 
 // ContentSecurityPolicy is the policy sent with every dashboard file:
@@ -53,7 +57,7 @@ func Built() bool {
 
 // Files lists the paths the dashboard serves, sorted ("/" first).
 func Files() []string {
-	files := load()
+	files := load(false)
 	out := make([]string, 0, len(files))
 	for p := range files {
 		out = append(out, p)
@@ -62,7 +66,9 @@ func Files() []string {
 	return out
 }
 
-func load() map[string]file {
+// load reads the embedded files; with compress, text files also get a
+// gzip encoding (done once per handler, at creation).
+func load(compress bool) map[string]file {
 	files := map[string]file{}
 	add := func(p, name string, body []byte) {
 		ct := mime.TypeByExtension(path.Ext(name))
@@ -80,7 +86,18 @@ func load() map[string]file {
 			ct = "application/octet-stream"
 		}
 		sum := sha256.Sum256(body)
-		files[p] = file{body: body, ctype: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		f := file{body: body, ctype: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		if compress && strings.HasPrefix(ct, "text/") && len(body) > 1024 {
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			zw.Write(body)
+			zw.Close()
+			if buf.Len() < len(body) {
+				f.gz = buf.Bytes()
+				f.gzEtag = `"` + hex.EncodeToString(sum[:12]) + `-gz"`
+			}
+		}
+		files[p] = f
 	}
 	if !Built() {
 		add("/", "index.html", placeholder)
@@ -106,11 +123,11 @@ func load() map[string]file {
 
 // Handler returns the dashboard's handler. It answers GET and HEAD for
 // "/" (and "/index.html") and the bundle's files, with a strong ETag, a
-// Content-Security-Policy and no-cache revalidation; any other path or
-// method gets a plain 404 or 405, so the handler can sit behind an API
-// mux as the fallback for "/".
+// Content-Security-Policy, no-cache revalidation and gzip when the client
+// accepts it; any other path or method gets a plain 404 or 405, so the
+// handler can sit behind an API mux as the fallback for "/".
 func Handler() http.Handler {
-	files := load()
+	files := load(true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if p == "/index.html" {
@@ -128,7 +145,15 @@ func Handler() http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", f.ctype)
-		h.Set("ETag", f.etag)
+		body, etag := f.body, f.etag
+		if f.gz != nil {
+			h.Add("Vary", "Accept-Encoding")
+			if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+				body, etag = f.gz, f.gzEtag
+				h.Set("Content-Encoding", "gzip")
+			}
+		}
+		h.Set("ETag", etag)
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -136,8 +161,21 @@ func Handler() http.Handler {
 			h.Set("Content-Security-Policy", ContentSecurityPolicy)
 			h.Set("X-Frame-Options", "DENY")
 		}
-		http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(f.body))
+		http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(body))
 	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(params, " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
 }
 
 // Mount returns a handler that serves the dashboard's files and passes
@@ -145,7 +183,7 @@ func Handler() http.Handler {
 // the API has no hook for a UI.
 func Mount(api http.Handler) http.Handler {
 	ui := Handler()
-	files := load()
+	files := load(false)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if p == "/index.html" {

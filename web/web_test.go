@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -130,6 +131,47 @@ func TestMount(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
 		if got := strings.Contains(rec.Body.String(), `"api":true`); got != tc.api {
 			t.Errorf("%s %s went to the API: %v, want %v", tc.method, tc.path, got, tc.api)
+		}
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	if !web.Built() {
+		t.Skip("dashboard not built: the placeholder is too small to compress")
+	}
+	h := web.Handler()
+	for _, tc := range []struct {
+		accept string
+		gzip   bool
+	}{
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.8", true},
+		{"gzip;q=0", false},
+		{"", false},
+		{"identity", false},
+	} {
+		req := httptest.NewRequest("GET", "/app.js", nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Encoding", tc.accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got := rec.Header().Get("Content-Encoding") == "gzip"
+		if got != tc.gzip || rec.Code != 200 {
+			t.Errorf("Accept-Encoding %q: status %d, gzip %v, want %v", tc.accept, rec.Code, got, tc.gzip)
+		}
+		if got {
+			zr, err := gzip.NewReader(rec.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil || len(b) == 0 {
+				t.Errorf("gzip body: %d bytes, %v", len(b), err)
+			}
+		}
+		if !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("no Vary: Accept-Encoding")
 		}
 	}
 }
