@@ -63,6 +63,9 @@ func (d Daily) Run(ctx context.Context) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		t := now()
 		next := NextRun(t, d.At)
 		log.Info("daily update scheduled", "at", next.Format(time.RFC3339))
@@ -71,9 +74,12 @@ func (d Daily) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-after(next.Sub(t)):
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		d.runOnce(ctx, log)
 		// Never run twice for the same scheduled instant.
-		for !now().After(next) {
+		for !now().After(next) && ctx.Err() == nil {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
