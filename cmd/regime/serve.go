@@ -109,8 +109,7 @@ func (c serveCmd) Run(g *globals) error {
 		log.Info("checkpointed unfinished jobs", "jobs", len(cps), "file", cpPath)
 		return os.WriteFile(cpPath, b, 0o600)
 	}
-	srv, err = httpapi.New(cfg, httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint,
-		Gauge: src, Signals: src, Index: src, Evaluations: src, Jobs: map[string]httpapi.JobRunner{"backtest": src.BacktestJob}})
+	srv, err = httpapi.New(cfg, withSources(httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint}, src))
 	if err != nil {
 		return err
 	}
@@ -144,6 +143,14 @@ func (c serveCmd) Run(g *globals) error {
 		return regime.Errorf(regime.EINVALID, "cannot listen on %s: %v", c.Addr, err)
 	}
 	return srv.Serve(g.ctx, l)
+}
+
+// withSources wires the engine-backed sources into d: the gauge, signals,
+// index, evaluations and the "backtest" job kind.
+func withSources(d httpapi.Deps, src *serve.Sources) httpapi.Deps {
+	d.Gauge, d.Signals, d.Index, d.Evaluations = src, src, src, src
+	d.Jobs = map[string]httpapi.JobRunner{"backtest": src.BacktestJob}
+	return d
 }
 
 // publishUpdate sends the new signals of a recomputation to the SSE
