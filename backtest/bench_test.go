@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/index"
 )
 
@@ -19,7 +20,7 @@ var (
 // 10 unpriced snapshot coins, shared by the benchmarks.
 func tenYears() (*backtest.Market, []index.Level) {
 	benchOnce.Do(func() {
-		benchM, benchSig = synthMarket(synthOpts{Seed: 42, Days: 3650, Coins: 200, Unpriced: 10})
+		benchM, benchSig = fixture.Market(fixture.MarketOptions{Seed: 42, Days: 3650, Coins: 200, Unpriced: 10})
 		if err := benchM.Validate(); err != nil {
 			panic(err)
 		}
@@ -37,7 +38,7 @@ func BenchmarkRun10y(b *testing.B) {
 	trades := 0
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuNanos()
+	c0 := fixture.CPUNanos()
 	for i := 0; i < b.N; i++ {
 		r, err := backtest.Run(cfg, m, sig)
 		if err != nil {
@@ -45,7 +46,7 @@ func BenchmarkRun10y(b *testing.B) {
 		}
 		trades = r.NumTrades()
 	}
-	cpu := float64(cpuNanos()-c0) / float64(b.N)
+	cpu := float64(fixture.CPUNanos()-c0) / float64(b.N)
 	b.ReportMetric(cpu, "cpu-ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/trade")
 	b.ReportMetric(float64(trades), "trades")
@@ -69,7 +70,7 @@ func BenchmarkOrders(b *testing.B) {
 	}
 	trades := 0
 	b.ResetTimer()
-	c0 := cpuNanos()
+	c0 := fixture.CPUNanos()
 	for i := 0; i < b.N; i++ {
 		r, err := backtest.Run(cfg, m, sig)
 		if err != nil {
@@ -77,7 +78,7 @@ func BenchmarkOrders(b *testing.B) {
 		}
 		trades = r.NumTrades()
 	}
-	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N)/float64(trades), "cpu-ns/order")
+	b.ReportMetric(float64(fixture.CPUNanos()-c0)/float64(b.N)/float64(trades), "cpu-ns/order")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/order")
 	b.ReportMetric(float64(trades), "orders")
 }
@@ -93,36 +94,22 @@ func BenchmarkCompare(b *testing.B) {
 	}
 }
 
-// sweepGrid returns 1,000 distinct parameter sets: 10 exposure mappings x
-// 5 universe sizes x 2 weighting schemes x 10 rebalance periods.
-func sweepGrid() []backtest.Params {
-	var ex []index.Exposure
-	for _, bear := range []float64{0, 0.25} {
-		for _, neutral := range []float64{0.25, 0.5, 0.75, 1} {
-			ex = append(ex, index.Exposure{0, bear, max(bear, neutral), 1, 1})
-		}
-	}
-	ex = append(ex, index.Exposure{0, 0, 0, 1, 1}, index.Exposure{0, 0, 0, 0.5, 1})
-	return backtest.Grid(ex, []int{10, 20, 50, 100, 150}, []index.Scheme{index.CapWeighted, index.SqrtCap},
-		[]int{1, 2, 3, 5, 7, 10, 14, 21, 30, 60})
-}
-
 // BenchmarkSweep1000 sweeps 1,000 parameter sets over 10 years with
 // every core (target: under a minute on 2 cores; run with -cpu 2
 // -benchtime 1x).
 func BenchmarkSweep1000(b *testing.B) {
 	m, sig := tenYears()
-	grid := sweepGrid()
+	grid := fixture.SweepGrid(1000)
 	if len(grid) != 1000 {
 		b.Fatalf("grid has %d sets", len(grid))
 	}
-	c0 := cpuNanos()
+	c0 := fixture.CPUNanos()
 	for i := 0; i < b.N; i++ {
 		if _, err := backtest.Sweep(context.Background(), backtest.DefaultConfig(), m, sig, grid, 0, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(fixture.CPUNanos()-c0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkOrderMarginal measures the marginal cost of a simulated order:
@@ -148,17 +135,17 @@ func BenchmarkOrderMarginal(b *testing.B) {
 	var nA, nB int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c0 := cpuNanos()
+		c0 := fixture.CPUNanos()
 		ra, err := backtest.Run(cfg, m, sig)
 		if err != nil {
 			b.Fatal(err)
 		}
-		c1 := cpuNanos()
+		c1 := fixture.CPUNanos()
 		rb, err := backtest.Run(wide, m, sig)
 		if err != nil {
 			b.Fatal(err)
 		}
-		c2 := cpuNanos()
+		c2 := fixture.CPUNanos()
 		cpuA += c1 - c0
 		cpuB += c2 - c1
 		nA, nB = ra.NumTrades(), rb.NumTrades()

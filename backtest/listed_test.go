@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/index"
 )
 
@@ -20,7 +21,7 @@ func TestListedCoinLosesItsPrice(t *testing.T) {
 		{"listed", true, backtest.ReasonNoPrice},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, _ := synthMarket(synthOpts{Seed: 2, Days: 400, Coins: 3})
+			m, _ := fixture.Market(fixture.MarketOptions{Seed: 2, Days: 400, Coins: 3})
 			if tc.listed {
 				m.Listed = make([]bool, len(m.Close))
 				for i := range m.Listed {

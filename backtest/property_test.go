@@ -8,6 +8,7 @@ import (
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/index"
 )
 
@@ -24,7 +25,7 @@ func TestRunProperties(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(99, 1))
 	for i := 0; i < n; i++ {
-		o := synthOpts{Seed: rng.Uint64(), Days: 150 + rng.IntN(300), Coins: 3 + rng.IntN(30), Unpriced: rng.IntN(4)}
+		o := fixture.MarketOptions{Seed: rng.Uint64(), Days: 150 + rng.IntN(300), Coins: 3 + rng.IntN(30), Unpriced: rng.IntN(4)}
 		cfg := backtest.DefaultConfig()
 		cfg.Universe.N = 1 + rng.IntN(25)
 		cfg.Universe.Buffer = rng.Float64()
@@ -49,7 +50,7 @@ func TestRunProperties(t *testing.T) {
 		}
 		cfg.Exposure = e
 		t.Run(fmt.Sprintf("%d", i), func(t *testing.T) {
-			m, sig := synthMarket(o)
+			m, sig := fixture.Market(o)
 			if rng.IntN(3) == 0 {
 				cfg.Start = m.Dates[rng.IntN(len(m.Dates)/2)]
 			}

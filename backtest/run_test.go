@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/index"
 )
 
 func TestRunInvariants(t *testing.T) {
-	m, sig := synthMarket(synthOpts{Seed: 1, Days: 900, Coins: 60, Unpriced: 5})
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 1, Days: 900, Coins: 60, Unpriced: 5})
 	schemes := []index.Scheme{index.CapWeighted, index.SqrtCap, index.EqualWeight}
 	for _, sc := range schemes {
 		for _, n := range []int{1, 10, 50} {
@@ -45,7 +46,7 @@ func TestRunInvariants(t *testing.T) {
 // TestDeadCoinCosts checks a coin that dies is written off at a loss, not
 // sold at a good price.
 func TestDeadCoinCosts(t *testing.T) {
-	m, _ := synthMarket(synthOpts{Seed: 2, Days: 400, Coins: 3})
+	m, _ := fixture.Market(fixture.MarketOptions{Seed: 2, Days: 400, Coins: 3})
 	cfg := backtest.DefaultConfig()
 	cfg.Weights.Scheme = index.EqualWeight
 	cfg.Universe.MinVolumeUSD = 0
@@ -69,13 +70,13 @@ func TestDeadCoinCosts(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	m, sig := synthMarket(synthOpts{Seed: 3, Days: 500, Coins: 30, Unpriced: 3})
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 3, Days: 500, Coins: 30, Unpriced: 3})
 	cfg := backtest.DefaultConfig()
 	a, err := backtest.Compare(cfg, m, sig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, sig2 := synthMarket(synthOpts{Seed: 3, Days: 500, Coins: 30, Unpriced: 3})
+	m2, sig2 := fixture.Market(fixture.MarketOptions{Seed: 3, Days: 500, Coins: 30, Unpriced: 3})
 	b, err := backtest.Compare(cfg, m2, sig2)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestDeterministic(t *testing.T) {
 func TestNoLookAhead(t *testing.T) {
 	for _, cut := range []int{50, 123, 300, 398} {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
-			m, sig := synthMarket(synthOpts{Seed: 4, Days: 400, Coins: 25, Unpriced: 2})
+			m, sig := fixture.Market(fixture.MarketOptions{Seed: 4, Days: 400, Coins: 25, Unpriced: 2})
 			cfg := backtest.DefaultConfig()
 			cfg.Weights.Scheme = index.SqrtCap
 			cfg.Stable.Assets = []string{"usd-coin", "tether"}
@@ -104,7 +105,7 @@ func TestNoLookAhead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, psig := synthMarket(synthOpts{Seed: 4, Days: 400, Coins: 25, Unpriced: 2})
+			p, psig := fixture.Market(fixture.MarketOptions{Seed: 4, Days: 400, Coins: 25, Unpriced: 2})
 			nA := len(p.Assets)
 			for i := (cut + 1) * nA; i < len(p.Close); i++ {
 				if i%3 == 0 {
@@ -169,7 +170,7 @@ func prefixDecisions(ds []backtest.Decision, to interface{ String() string }) []
 // and on the whole market: the NAV and the trades up to day k must be the
 // same, since nothing after day k may influence them.
 func TestPrefixInvariance(t *testing.T) {
-	m, sig := synthMarket(synthOpts{Seed: 6, Days: 300, Coins: 20, Unpriced: 2})
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 6, Days: 300, Coins: 20, Unpriced: 2})
 	cfg := backtest.DefaultConfig()
 	cfg.Stable.Assets = []string{"usd-coin", "tether"}
 	full, err := backtest.Run(cfg, m, sig)

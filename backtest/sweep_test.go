@@ -11,11 +11,12 @@ import (
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/index"
 )
 
 func TestSweep(t *testing.T) {
-	m, sig := synthMarket(synthOpts{Seed: 5, Days: 400, Coins: 20})
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 5, Days: 400, Coins: 20})
 	grid := backtest.Grid([]index.Exposure{{0, 0.25, 0.5, 1, 1}, {0, 0, 0.5, 1, 1}}, []int{5, 10}, []index.Scheme{index.CapWeighted, index.EqualWeight}, []int{7, 30})
 	if len(grid) != 16 {
 		t.Fatalf("grid has %d sets, want 16", len(grid))
@@ -59,7 +60,7 @@ func TestSweep(t *testing.T) {
 }
 
 func TestSweepCancel(t *testing.T) {
-	m, sig := synthMarket(synthOpts{Seed: 5, Days: 200, Coins: 5})
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 5, Days: 200, Coins: 5})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := backtest.Sweep(ctx, backtest.DefaultConfig(), m, sig, backtest.Grid(nil, []int{1, 2, 3}, nil, nil), 2, nil)
@@ -69,7 +70,7 @@ func TestSweepCancel(t *testing.T) {
 }
 
 func TestSweepBadTrial(t *testing.T) {
-	m, sig := synthMarket(synthOpts{Seed: 5, Days: 100, Coins: 5})
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 5, Days: 100, Coins: 5})
 	_, err := backtest.Sweep(context.Background(), backtest.DefaultConfig(), m, sig, []backtest.Params{{N: 3}, {RebalanceDays: -1}}, 2, nil)
 	if err != nil {
 		t.Fatalf("a negative period keeps the base value, got %v", err)

@@ -2,119 +2,16 @@ package bench
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
-	"sort"
 	"testing"
 
-	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/backtest"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/index"
 )
 
-// backtestMarket is a seeded random-walk market of days days: bitcoin,
-// ethereum, coins ordinary coins (a quarter listed late) driven by a common
-// factor and a stablecoin, with weekly universe snapshots ranked by market
-// cap, and a daily regime signal that changes level every 40 days.
-func backtestMarket(seed uint64, days, coins int) (*backtest.Market, []index.Level) {
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	start := regime.MustDate("2015-01-01")
-	dates := backtest.Days(start, start.AddDays(days-1))
-	assets := []string{"bitcoin", "ethereum", "tether"}
-	for i := 0; i < coins; i++ {
-		assets = append(assets, fmt.Sprintf("coin-%03d", i))
-	}
-	m := backtest.NewMarket(dates, assets)
-	m.Cap = nil
-	nA := len(assets)
-	supply, price, beta := make([]float64, nA), make([]float64, nA), make([]float64, nA)
-	listed := make([]int, nA)
-	for a, id := range assets {
-		m.Kinds[id] = regime.KindCoin
-		supply[a] = math.Exp(14 + 3*rng.Float64())
-		price[a] = math.Exp(rng.NormFloat64() * 2)
-		beta[a] = 0.6 + 0.8*rng.Float64()
-		if a >= 3 && rng.IntN(4) == 0 {
-			listed[a] = rng.IntN(max(days/2, 1))
-		}
-	}
-	m.Kinds["tether"] = regime.KindStablecoin
-	supply[0], price[0] = 19e6, 300
-	supply[1], price[1] = 100e6, 10
-	supply[2], price[2] = 1e9, 1
-	for t := range dates {
-		mkt := 0.0005 + 0.035*rng.NormFloat64()
-		for a := range assets {
-			if a == 2 {
-				price[a] = 1 + 0.001*rng.NormFloat64()
-			} else {
-				price[a] *= math.Exp(beta[a]*mkt + 0.03*rng.NormFloat64())
-			}
-			if t < listed[a] {
-				continue
-			}
-			m.Set(t, a, price[a], supply[a]*price[a]*(0.02+0.05*rng.Float64()))
-		}
-		if t%7 != 0 {
-			continue
-		}
-		snap := backtest.Snapshot{Date: dates[t]}
-		for a, id := range assets {
-			c := m.At(t, a)
-			if math.IsNaN(c) {
-				continue
-			}
-			snap.Constituents = append(snap.Constituents, regime.Constituent{Date: dates[t], Source: "synth", AssetID: id,
-				MarketCapUSD: supply[a] * c, PriceUSD: c, Supply: supply[a], VolumeUSD: m.Volume[t*nA+a]})
-		}
-		sort.SliceStable(snap.Constituents, func(i, j int) bool {
-			return snap.Constituents[i].MarketCapUSD > snap.Constituents[j].MarketCapUSD
-		})
-		for i := range snap.Constituents {
-			snap.Constituents[i].Rank = i + 1
-		}
-		m.Snapshots = append(m.Snapshots, snap)
-	}
-	signal := make([]index.Level, days)
-	lv := index.Neutral
-	for t := range signal {
-		if t%40 == 0 {
-			lv = index.Levels[rng.IntN(len(index.Levels))]
-		}
-		signal[t] = lv
-		if t < 10 {
-			signal[t] = index.NoLevel
-		}
-	}
-	return m, signal
-}
-
-// sweepGrid returns up to n distinct parameter sets out of 1,000: 10
-// exposure mappings x 5 universe sizes x 2 weighting schemes x 10 rebalance
-// periods, spread over the whole grid (every k-th set).
-func sweepGrid(n int) []backtest.Params {
-	var ex []index.Exposure
-	for _, bear := range []float64{0, 0.25} {
-		for _, neutral := range []float64{0.25, 0.5, 0.75, 1} {
-			ex = append(ex, index.Exposure{0, bear, max(bear, neutral), 1, 1})
-		}
-	}
-	ex = append(ex, index.Exposure{0, 0, 0, 1, 1}, index.Exposure{0, 0, 0, 0.5, 1})
-	all := backtest.Grid(ex, []int{10, 20, 50, 100, 150}, []index.Scheme{index.CapWeighted, index.SqrtCap},
-		[]int{1, 2, 3, 5, 7, 10, 14, 21, 30, 60})
-	if n >= len(all) {
-		return all
-	}
-	out := make([]backtest.Params, 0, n)
-	for i := 0; i < n; i++ {
-		out = append(out, all[i*len(all)/n])
-	}
-	return out
-}
-
 func (r *runner) backtest() error {
 	const sec = "backtest"
-	m, sig := backtestMarket(42, r.o.BacktestDays, r.o.BacktestCoins)
+	m, sig := fixture.Market(fixture.MarketOptions{Seed: 42, Days: r.o.BacktestDays, Coins: r.o.BacktestCoins})
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -176,7 +73,7 @@ func (r *runner) backtest() error {
 	r.add(row)
 
 	// Parameter sweep.
-	grid := sweepGrid(r.o.SweepTrials)
+	grid := fixture.SweepGrid(r.o.SweepTrials)
 	res = measureOnce(func(b *testing.B) {
 		for b.Loop() {
 			if _, err := backtest.Sweep(r.ctx, backtest.DefaultConfig(), m, sig, grid, r.o.SweepWorkers, nil); err != nil {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/bench/fixture"
 )
 
 // sectionNames lists the sections in the order Run runs them.
@@ -268,12 +269,12 @@ func measureN(n int, f func(b *testing.B)) timing {
 
 func benchmark(f func(b *testing.B)) timing {
 	var ops int64
-	c0 := cpuNanos()
+	c0 := fixture.CPUNanos()
 	res := testing.Benchmark(func(b *testing.B) {
 		f(b)
 		ops += int64(b.N)
 	})
-	c1 := cpuNanos()
+	c1 := fixture.CPUNanos()
 	t := timing{BenchmarkResult: res, cpu: math.NaN()}
 	if c0 >= 0 && c1 >= 0 && ops > 0 {
 		t.cpu = float64(c1-c0) / float64(ops)

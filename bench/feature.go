@@ -13,7 +13,7 @@ import (
 
 	talib "github.com/markcheno/go-talib"
 
-	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/feature"
 )
 
@@ -32,79 +32,79 @@ type kernel struct {
 
 // kernels returns the kernel scenarios over a random walk of n bars.
 func kernels(n int) []kernel {
-	d := randomWalk(1, n)
+	d := fixture.RandomWalk(1, n)
 	x, y, z, t := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	fbuf := make([]float64, 2*(200+2))
 	fused := [][]float64{x, y, z, t, x, y, z, t} // plainFused's eight outputs; values overwrite each other, only the work matters
 	qh, ql := make([]int, 64), make([]int, 64)
 	return []kernel{
 		{"SMA200", [3]impl{
-			{"ours", func() { feature.SMA(x, d.c, 200) }},
-			{"plain", func() { plainSMA(x, d.c, 200) }},
-			{"talib", func() { talib.Sma(d.c, 200) }}}},
+			{"ours", func() { feature.SMA(x, d.C, 200) }},
+			{"plain", func() { fixture.PlainSMA(x, d.C, 200) }},
+			{"talib", func() { talib.Sma(d.C, 200) }}}},
 		{"EMA20", [3]impl{
-			{"ours", func() { feature.EMA(x, d.c, 20) }},
-			{"plain", func() { plainEMA(x, d.c, 20) }},
-			{"talib", func() { talib.Ema(d.c, 20) }}}},
+			{"ours", func() { feature.EMA(x, d.C, 20) }},
+			{"plain", func() { fixture.PlainEMA(x, d.C, 20) }},
+			{"talib", func() { talib.Ema(d.C, 20) }}}},
 		{"RSI14", [3]impl{
-			{"ours", func() { feature.RSI(x, d.c, 14) }},
-			{"plain", func() { plainRSI(x, d.c, 14) }},
-			{"talib", func() { talib.Rsi(d.c, 14) }}}},
+			{"ours", func() { feature.RSI(x, d.C, 14) }},
+			{"plain", func() { fixture.PlainRSI(x, d.C, 14) }},
+			{"talib", func() { talib.Rsi(d.C, 14) }}}},
 		{"MACD12_26_9", [3]impl{
-			{"ours", func() { feature.MACD(x, y, z, d.c, 12, 26, 9) }},
-			{"plain", func() { plainMACD(x, y, z, d.c) }},
-			{"talib", func() { talib.Macd(d.c, 12, 26, 9) }}}},
+			{"ours", func() { feature.MACD(x, y, z, d.C, 12, 26, 9) }},
+			{"plain", func() { fixture.PlainMACD(x, y, z, d.C) }},
+			{"talib", func() { talib.Macd(d.C, 12, 26, 9) }}}},
 		{"Bollinger20", [3]impl{
-			{"ours", func() { feature.Bollinger(x, y, z, d.c, 20, 2) }},
-			{"plain", func() { plainBollinger(x, y, z, d.c, 20) }},
-			{"talib", func() { talib.BBands(d.c, 20, 2, 2, talib.SMA) }}}},
+			{"ours", func() { feature.Bollinger(x, y, z, d.C, 20, 2) }},
+			{"plain", func() { fixture.PlainBollinger(x, y, z, d.C, 20) }},
+			{"talib", func() { talib.BBands(d.C, 20, 2, 2, talib.SMA) }}}},
 		{"ATR14", [3]impl{
-			{"ours", func() { feature.ATR(x, d.h, d.l, d.c, 14) }},
-			{"plain", func() { plainATR(x, d.h, d.l, d.c, 14) }},
-			{"talib", func() { talib.Atr(d.h, d.l, d.c, 14) }}}},
+			{"ours", func() { feature.ATR(x, d.H, d.L, d.C, 14) }},
+			{"plain", func() { fixture.PlainATR(x, d.H, d.L, d.C, 14) }},
+			{"talib", func() { talib.Atr(d.H, d.L, d.C, 14) }}}},
 		{"ADX14", [3]impl{
-			{"ours", func() { feature.ADX(x, y, z, d.h, d.l, d.c, 14) }},
-			{"plain", func() { plainADX(x, y, z, d.h, d.l, d.c, 14) }},
+			{"ours", func() { feature.ADX(x, y, z, d.H, d.L, d.C, 14) }},
+			{"plain", func() { fixture.PlainADX(x, y, z, d.H, d.L, d.C, 14) }},
 			{"talib", func() {
-				talib.Adx(d.h, d.l, d.c, 14)
-				talib.PlusDI(d.h, d.l, d.c, 14)
-				talib.MinusDI(d.h, d.l, d.c, 14)
+				talib.Adx(d.H, d.L, d.C, 14)
+				talib.PlusDI(d.H, d.L, d.C, 14)
+				talib.MinusDI(d.H, d.L, d.C, 14)
 			}}}},
 		{"Stoch14_3_3", [3]impl{
-			{"ours", func() { feature.Stoch(x, y, d.h, d.l, d.c, 14, 3, 3, fbuf) }},
-			{"plain", func() { plainStoch(x, y, z, d.h, d.l, d.c, 14, 3, 3, qh[:15], ql[:15]) }},
-			{"talib", func() { talib.Stoch(d.h, d.l, d.c, 14, 3, talib.SMA, 3, talib.SMA) }}}},
+			{"ours", func() { feature.Stoch(x, y, d.H, d.L, d.C, 14, 3, 3, fbuf) }},
+			{"plain", func() { fixture.PlainStoch(x, y, z, d.H, d.L, d.C, 14, 3, 3, qh[:15], ql[:15]) }},
+			{"talib", func() { talib.Stoch(d.H, d.L, d.C, 14, 3, talib.SMA, 3, talib.SMA) }}}},
 		{"WilliamsR14", [3]impl{
-			{"ours", func() { feature.WilliamsR(x, d.h, d.l, d.c, 14, fbuf) }},
-			{"plain", func() { plainWillR(x, d.h, d.l, d.c, 14, qh[:15], ql[:15]) }},
-			{"talib", func() { talib.WillR(d.h, d.l, d.c, 14) }}}},
+			{"ours", func() { feature.WilliamsR(x, d.H, d.L, d.C, 14, fbuf) }},
+			{"plain", func() { fixture.PlainWillR(x, d.H, d.L, d.C, 14, qh[:15], ql[:15]) }},
+			{"talib", func() { talib.WillR(d.H, d.L, d.C, 14) }}}},
 		{"ROC10", [3]impl{
-			{"ours", func() { feature.ROC(x, d.c, 10) }},
-			{"plain", func() { plainROC(x, d.c, 10) }},
-			{"talib", func() { talib.Roc(d.c, 10) }}}},
+			{"ours", func() { feature.ROC(x, d.C, 10) }},
+			{"plain", func() { fixture.PlainROC(x, d.C, 10) }},
+			{"talib", func() { talib.Roc(d.C, 10) }}}},
 		{"OBV", [3]impl{
-			{"ours", func() { feature.OBV(x, d.c, d.v) }},
-			{"plain", func() { plainOBV(x, d.c, d.v) }},
-			{"talib", func() { talib.Obv(d.c, d.v) }}}},
+			{"ours", func() { feature.OBV(x, d.C, d.V) }},
+			{"plain", func() { fixture.PlainOBV(x, d.C, d.V) }},
+			{"talib", func() { talib.Obv(d.C, d.V) }}}},
 		{"RollingMax55", [3]impl{
-			{"ours", func() { feature.RollingMax(x, d.h, 55, fbuf) }},
-			{"plain", func() { plainMax(x, d.h, 55, qh[:56]) }},
-			{"talib", func() { talib.Max(d.h, 55) }}}},
+			{"ours", func() { feature.RollingMax(x, d.H, 55, fbuf) }},
+			{"plain", func() { fixture.PlainMax(x, d.H, 55, qh[:56]) }},
+			{"talib", func() { talib.Max(d.H, 55) }}}},
 		{"Combo RSI+EMA+MACD+SMA200+BB", [3]impl{
 			{"ours", func() {
-				feature.RSI(x, d.c, 14)
-				feature.EMA(y, d.c, 20)
-				feature.MACD(z, t, x, d.c, 12, 26, 9)
-				feature.SMA(y, d.c, 200)
-				feature.Bollinger(z, t, x, d.c, 20, 2)
+				feature.RSI(x, d.C, 14)
+				feature.EMA(y, d.C, 20)
+				feature.MACD(z, t, x, d.C, 12, 26, 9)
+				feature.SMA(y, d.C, 200)
+				feature.Bollinger(z, t, x, d.C, 20, 2)
 			}},
-			{"plain", func() { plainFused(fused, d.c) }},
+			{"plain", func() { fixture.PlainFused(fused, d.C) }},
 			{"talib", func() {
-				talib.Rsi(d.c, 14)
-				talib.Ema(d.c, 20)
-				talib.Macd(d.c, 12, 26, 9)
-				talib.Sma(d.c, 200)
-				talib.BBands(d.c, 20, 2, 2, talib.SMA)
+				talib.Rsi(d.C, 14)
+				talib.Ema(d.C, 20)
+				talib.Macd(d.C, 12, 26, 9)
+				talib.Sma(d.C, 200)
+				talib.BBands(d.C, 20, 2, 2, talib.SMA)
 			}}}},
 	}
 }
@@ -156,32 +156,12 @@ func (r *runner) feature() error {
 	return r.appendDay()
 }
 
-// synthPanel makes tokens seeded random-walk series of days days with
-// OHLCV and market cap (no on-chain data, as for most tokens).
-func synthPanel(tokens, days int) []*feature.Series {
-	ss := make([]*feature.Series, tokens)
-	dates := make([]regime.Date, days)
-	day0 := regime.MustDate("2015-01-01")
-	for i := range dates {
-		dates[i] = day0.AddDays(i)
-	}
-	for k := range ss {
-		d := randomWalk(uint64(k+100), days)
-		mc := make([]float64, days)
-		for i := range mc {
-			mc[i] = d.c[i] * 1e7
-		}
-		ss[k] = &feature.Series{Dates: dates, Open: d.o, High: d.h, Low: d.l, Close: d.c, Volume: d.v, MarketCap: mc}
-	}
-	return ss
-}
-
 // build times the full parallel factor build and its peak memory.
 func (r *runner) build() error {
 	const sec = "feature"
 	fs := feature.ByLevel(feature.LevelToken)
 	tokens, days := r.o.Tokens, r.o.Days
-	ss := synthPanel(tokens, days)
+	ss := fixture.Panel(tokens, days)
 	values := float64(tokens) * float64(days) * float64(len(fs))
 	matrixBytes := values * 4 // float32 matrices
 	var peak float64
@@ -290,7 +270,7 @@ func (r *runner) appendDay() error {
 	const sec = "feature"
 	tokens, history := r.o.AppendTokens, r.o.AppendHistory
 	fs := feature.ByLevel(feature.LevelToken)
-	hist := synthPanel(tokens, history)
+	hist := fixture.Panel(tokens, history)
 	p, _, err := feature.NewPanel(hist, fs, 0)
 	if err != nil {
 		return err
