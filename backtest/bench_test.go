@@ -59,15 +59,7 @@ func BenchmarkRun10y(b *testing.B) {
 // upper bound, decisions and marking included).
 func BenchmarkOrders(b *testing.B) {
 	m, sig := tenYears()
-	cfg := backtest.DefaultConfig()
-	cfg.RebalanceDays = 1
-	cfg.DriftBand = 0
-	cfg.Weights.Scheme = index.EqualWeight
-	for _, id := range m.Assets {
-		if m.Kinds[id].Investable() {
-			cfg.Fixed = append(cfg.Fixed, id)
-		}
-	}
+	cfg := fixture.OrdersConfig(m)
 	trades := 0
 	b.ResetTimer()
 	c0 := fixture.CPUNanos()
@@ -120,15 +112,7 @@ func BenchmarkSweep1000(b *testing.B) {
 // update, the log line and its share of the returned log).
 func BenchmarkOrderMarginal(b *testing.B) {
 	m, sig := tenYears()
-	cfg := backtest.DefaultConfig()
-	cfg.RebalanceDays = 1
-	cfg.DriftBand = 0
-	cfg.Weights.Scheme = index.EqualWeight
-	for _, id := range m.Assets {
-		if m.Kinds[id].Investable() {
-			cfg.Fixed = append(cfg.Fixed, id)
-		}
-	}
+	cfg := fixture.OrdersConfig(m)
 	wide := cfg
 	wide.DriftBand = 1e9
 	var cpuA, cpuB int64

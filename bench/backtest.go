@@ -17,32 +17,11 @@ func (r *runner) backtest() error {
 	}
 	years := float64(r.o.BacktestDays) / backtest.DaysPerYear
 
-	// Orders: every investable coin, equal weights, rebalanced daily with
-	// no drift band, so most of the run is orders.
-	cfg := backtest.DefaultConfig()
-	cfg.RebalanceDays = 1
-	cfg.DriftBand = 0
-	cfg.Weights.Scheme = index.EqualWeight
-	for _, id := range m.Assets {
-		if m.Kinds[id].Investable() {
-			cfg.Fixed = append(cfg.Fixed, id)
-		}
-	}
-	var trades int
-	var runErr error
-	res := measure(r.o.BenchTime, func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			res, err := backtest.Run(cfg, m, sig)
-			if err != nil {
-				runErr = err
-				continue
-			}
-			trades = res.NumTrades()
-		}
-	})
-	if runErr != nil {
-		return runErr
+	// Orders: most of the run is orders.
+	cfg := fixture.OrdersConfig(m)
+	res, trades, err := r.timeRun(cfg, m, sig)
+	if err != nil {
+		return err
 	}
 	row := newRow(sec, "simulated order", nsPerOp(res)/float64(trades), "ns/order").want("value", "<=", 100)
 	row.Allocs = allocsPerOp(res) / float64(trades)
@@ -52,19 +31,8 @@ func (r *runner) backtest() error {
 
 	// One default backtest: top 100 by market cap.
 	def := backtest.DefaultConfig()
-	res = measure(r.o.BenchTime, func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			res, err := backtest.Run(def, m, sig)
-			if err != nil {
-				runErr = err
-				continue
-			}
-			trades = res.NumTrades()
-		}
-	})
-	if runErr != nil {
-		return runErr
+	if res, trades, err = r.timeRun(def, m, sig); err != nil {
+		return err
 	}
 	row = newRow(sec, fmt.Sprintf("%.0f-year daily top-%d backtest", years, def.Universe.N), nsPerOp(res)/1e6, "ms").want("value", "<=", 50)
 	row.Allocs = allocsPerOp(res)
@@ -74,6 +42,7 @@ func (r *runner) backtest() error {
 
 	// Parameter sweep.
 	grid := fixture.SweepGrid(r.o.SweepTrials)
+	var runErr error
 	res = measureOnce(func(b *testing.B) {
 		for b.Loop() {
 			if _, err := backtest.Sweep(r.ctx, backtest.DefaultConfig(), m, sig, grid, r.o.SweepWorkers, nil); err != nil {
@@ -99,4 +68,23 @@ func (r *runner) backtest() error {
 	row.Note = fmt.Sprintf("linear in trials from %d", len(grid))
 	r.add(row)
 	return nil
+}
+
+// timeRun measures backtest.Run(cfg, m, sig) and returns the timing and
+// the trades of one run.
+func (r *runner) timeRun(cfg backtest.Config, m *backtest.Market, sig []index.Level) (timing, int, error) {
+	var trades int
+	var runErr error
+	res := measure(r.o.BenchTime, func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			res, err := backtest.Run(cfg, m, sig)
+			if err != nil {
+				runErr = err
+				continue
+			}
+			trades = res.NumTrades()
+		}
+	})
+	return res, trades, runErr
 }
