@@ -31,7 +31,8 @@ import (
 
 // The test runs when a Chromium is installed and the dashboard is built
 // (web/dist). It skips otherwise, unless REGIME_E2E=1 (set by CI), which
-// turns a missing browser or build into a failure. REGIME_CHROME names
+// turns a missing browser or build into a failure. It also skips with
+// -short, and under -race unless REGIME_E2E_RACE=1. REGIME_CHROME names
 // the browser binary; REGIME_E2E_OUT is where screenshots go (default: a
 // temporary directory, logged).
 
@@ -143,6 +144,8 @@ func start(t *testing.T, st *sqlite.Store, full bool) *server {
 		t.Fatal(err)
 	}
 	deps := httpapi.Deps{Store: st, Keys: st, Jobs: map[string]httpapi.JobRunner{}}
+	t0 := time.Now()
+	defer func() { t.Logf("server ready in %v", time.Since(t0).Round(time.Millisecond)) }()
 	if full {
 		deps.Jobs["backtest"] = backtestRunner(st)
 		p, err := engine.LoadPanel(ctx, st, regime.DateRange{})
@@ -362,6 +365,9 @@ func prerequisites(t *testing.T) string {
 	if testing.Short() && !required() {
 		t.Skip("end-to-end browser test skipped in -short mode")
 	}
+	if raceEnabled && os.Getenv("REGIME_E2E_RACE") != "1" {
+		t.Skip("end-to-end browser test skipped under -race (about 2 minutes); run it without -race, or set REGIME_E2E_RACE=1")
+	}
 	if !web.Built() {
 		skipOrFail(t, "dashboard not built: run `make web` (cd web && npm ci && npm run build)")
 	}
@@ -372,7 +378,9 @@ func prerequisites(t *testing.T) string {
 // signals, the index and the backtest job wired.
 func TestDashboard(t *testing.T) {
 	chrome := prerequisites(t)
+	t0 := time.Now()
 	st := demoStore(t)
+	t.Logf("store ready in %v", time.Since(t0).Round(time.Millisecond))
 	srv := start(t, st, true)
 	b := newBrowser(t, chrome)
 	out := outDir(t)
