@@ -598,6 +598,11 @@ func TestDashboardSourcesMissing(t *testing.T) {
 	b.do(t, "prices without gauge", visible(`#prices canvas`, `#phases tbody tr`))
 	b.noErrors(t, "market without gauge")
 
+	// A refused key says how to get one.
+	eval[bool](t, b, `(localStorage.setItem("regime.apiKey", "rgm_000000000000_invalid"), true)`)
+	b.do(t, "refused key", chromedp.Reload(), visible(`#prices [data-state="auth"]`))
+	b.noErrors(t, "refused key")
+
 	// Without a key, the page asks for one.
 	eval[bool](t, b, `(localStorage.clear(), true)`)
 	b.do(t, "key prompt", chromedp.Reload(), visible(`#key-input`))
