@@ -22,6 +22,11 @@ type indexState struct {
 func (s *Sources) computeIndex(ctx context.Context, st *state) (*indexState, error) {
 	rep, err := engine.Backtest(ctx, s.st, engine.BacktestOptions{Strategy: engine.StrategyGauge,
 		GaugeLevels: s.levelsOf(st), Split: s.opt.Split})
+	if regime.ErrorCode(err) == regime.EINVALID {
+		// The store is too short for the default rules: there is no
+		// index yet, which is not the client's fault.
+		return nil, regime.Errorf(regime.ENOTFOUND, "no regime index yet: %s", regime.ErrorMessage(err))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("serve: index: %w", err)
 	}

@@ -606,3 +606,32 @@ func TestLiveUpdates(t *testing.T) {
 		t.Errorf("/v1/gauge after the update: %s, want %s", g.Date, newDay)
 	}
 }
+
+func TestEmptyStore(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "empty.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := newAPI(t, st, testOptions(), quietConfig())
+	for _, path := range []string{"/v1/gauge", "/v1/gauge/history", "/v1/signals", "/v1/index", "/v1/index/nav",
+		"/v1/index/performance", "/v1/evaluations"} {
+		code, b := a.do(t, "GET", path, "")
+		if code != http.StatusNotFound {
+			t.Errorf("GET %s on an empty store: %d %s", path, code, b)
+		}
+	}
+}
+
+func TestStoreTooShortForTheIndex(t *testing.T) {
+	a := newAPI(t, newStore(t, 60), testOptions(), quietConfig())
+	if code, b := a.do(t, "GET", "/v1/gauge", ""); code != http.StatusOK {
+		t.Errorf("gauge: %d %s", code, b)
+	}
+	for _, path := range []string{"/v1/index", "/v1/index/nav", "/v1/index/trades", "/v1/index/performance"} {
+		code, b := a.do(t, "GET", path, "")
+		if code != http.StatusNotFound || !bytes.Contains(b, []byte("no regime index yet")) {
+			t.Errorf("GET %s on 60 days: %d %s", path, code, b)
+		}
+	}
+}
