@@ -80,13 +80,7 @@ var (
 // zero fields default to the public API, a budget of 1200 weight a minute
 // and weight-header awareness (limit 6000).
 func New(cfg live.Config) *Source {
-	cfg.Name = "binance"
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.Budget == (live.Budget{}) {
-		cfg.Budget = live.Budget{Cost: 1200, Per: time.Minute}
-	}
+	cfg = cfg.ForProvider("binance", DefaultBaseURL, live.Budget{Cost: 1200, Per: time.Minute})
 	if cfg.WeightHeader == "" {
 		cfg.WeightHeader = "X-Mbx-Used-Weight-1m"
 		cfg.WeightLimit = 6000

@@ -82,28 +82,19 @@ var (
 // requests a minute without a key, 30 with a demo key and 250 with a pro
 // key.
 func New(cfg live.Config, key Key) *Source {
-	cfg.Name = "coingecko"
 	if cfg.Header == nil {
 		cfg.Header = http.Header{}
 	}
-	budget := 10
+	base, budget := DefaultBaseURL, 10
 	switch {
 	case key.Value != "" && key.Pro:
 		cfg.Header.Set("x-cg-pro-api-key", key.Value)
-		budget = 250
-		if cfg.BaseURL == "" {
-			cfg.BaseURL = ProBaseURL
-		}
+		base, budget = ProBaseURL, 250
 	case key.Value != "":
 		cfg.Header.Set("x-cg-demo-api-key", key.Value)
 		budget = 30
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.Budget == (live.Budget{}) {
-		cfg.Budget = live.Budget{Cost: budget, Per: time.Minute}
-	}
+	cfg = cfg.ForProvider("coingecko", base, live.Budget{Cost: budget, Per: time.Minute})
 	return &Source{Client: live.NewClient(cfg), TopN: 100, History: true, HistoryDays: 365, ChunkDays: 365, Categories: DefaultCategories}
 }
 

@@ -54,13 +54,7 @@ var (
 // fields default to the community API and its limit of 10 requests per 6
 // seconds.
 func New(cfg live.Config) *Source {
-	cfg.Name = "coinmetrics"
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.Budget == (live.Budget{}) {
-		cfg.Budget = live.Budget{Cost: 10, Per: 6 * time.Second}
-	}
+	cfg = cfg.ForProvider("coinmetrics", DefaultBaseURL, live.Budget{Cost: 10, Per: 6 * time.Second})
 	return &Source{Client: live.NewClient(cfg), Assets: DefaultAssets, Metrics: DefaultMetrics, PageSize: 1000}
 }
 

@@ -39,13 +39,7 @@ var (
 // New returns a Source; cfg's zero fields default to the public API and a
 // budget of 30 requests a minute.
 func New(cfg live.Config) *Source {
-	cfg.Name = "defillama"
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.Budget == (live.Budget{}) {
-		cfg.Budget = live.Budget{Cost: 30, Per: time.Minute}
-	}
+	cfg = cfg.ForProvider("defillama", DefaultBaseURL, live.Budget{Cost: 30, Per: time.Minute})
 	return &Source{Client: live.NewClient(cfg)}
 }
 

@@ -64,13 +64,7 @@ var (
 // New returns a Source of DefaultSeries; cfg's zero fields default to the
 // FRED API and a budget of 100 requests a minute (FRED allows 120).
 func New(cfg live.Config, apiKey string) *Source {
-	cfg.Name = "fred"
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.Budget == (live.Budget{}) {
-		cfg.Budget = live.Budget{Cost: 100, Per: time.Minute}
-	}
+	cfg = cfg.ForProvider("fred", DefaultBaseURL, live.Budget{Cost: 100, Per: time.Minute})
 	return &Source{Client: live.NewClient(cfg), APIKey: apiKey, Series: DefaultSeries}
 }
 

@@ -80,6 +80,20 @@ func (s ClientStats) Sub(t ClientStats) ClientStats {
 		Failures: s.Failures - t.Failures, Bans: s.Bans - t.Bans}
 }
 
+// ForProvider returns cfg with Name set to name and, where cfg leaves
+// them zero, BaseURL set to baseURL and Budget to budget: the defaults a
+// provider's constructor applies before NewClient.
+func (cfg Config) ForProvider(name, baseURL string, budget Budget) Config {
+	cfg.Name = name
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = baseURL
+	}
+	if cfg.Budget == (Budget{}) {
+		cfg.Budget = budget
+	}
+	return cfg
+}
+
 // NewClient returns a Client for cfg.
 func NewClient(cfg Config) *Client {
 	if cfg.Timeout <= 0 {
