@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,24 +19,15 @@ import (
 	"github.com/regime-engine/regime/sqlite"
 )
 
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestParseRecorded(t *testing.T) {
-	ks, err := binance.ParseKlines(read(t, "klines_1d.json"))
+	ks, err := binance.ParseKlines(livetest.Recorded(t, "klines_1d.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ks) != 3 || ks[0].OpenTime != 1704067200000 || ks[0].Close != 44179.55 || ks[2].Trades != 2597643 || ks[1].QuoteVolume != 2925420327.9761196 {
 		t.Errorf("klines = %+v", ks)
 	}
-	b, err := binance.ParseDepth(read(t, "depth.json"))
+	b, err := binance.ParseDepth(livetest.Recorded(t, "depth.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/ingest/binance"
+	"github.com/regime-engine/regime/ingest/live/livetest"
 )
 
 func FuzzParseKlines(f *testing.F) {
-	f.Add(read(f, "klines_1d.json"))
+	f.Add(livetest.Recorded(f, "klines_1d.json"))
 	f.Add([]byte(`[[1,"1","1","1","1","1",2,"1",1]]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ks, err := binance.ParseKlines(b)
@@ -24,7 +25,7 @@ func FuzzParseKlines(f *testing.F) {
 }
 
 func FuzzParseDepth(f *testing.F) {
-	f.Add(read(f, "depth.json"))
+	f.Add(livetest.Recorded(f, "depth.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		book, err := binance.ParseDepth(b)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,17 +20,8 @@ import (
 	"github.com/regime-engine/regime/sqlite"
 )
 
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestParseRecorded(t *testing.T) {
-	ms, err := coingecko.ParseMarkets(read(t, "markets.json"))
+	ms, err := coingecko.ParseMarkets(livetest.Recorded(t, "markets.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,11 +31,11 @@ func TestParseRecorded(t *testing.T) {
 	if !math.IsNaN(ms[2].MarketCap) || ms[2].MarketCapRank != 0 {
 		t.Errorf("null market cap parsed as %v rank %d, want NaN and 0", ms[2].MarketCap, ms[2].MarketCapRank)
 	}
-	cs, err := coingecko.ParseCoinList(read(t, "coins_list.json"))
+	cs, err := coingecko.ParseCoinList(livetest.Recorded(t, "coins_list.json"))
 	if err != nil || len(cs) != 3 || cs[2].Platforms["ethereum"] == "" || len(cs[0].Platforms) != 0 {
 		t.Errorf("coins list = %+v, %v", cs, err)
 	}
-	ch, err := coingecko.ParseChart(read(t, "market_chart_range.json"))
+	ch, err := coingecko.ParseChart(livetest.Recorded(t, "market_chart_range.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/ingest/coingecko"
+	"github.com/regime-engine/regime/ingest/live/livetest"
 )
 
 func FuzzParseMarkets(f *testing.F) {
-	f.Add(read(f, "markets.json"))
+	f.Add(livetest.Recorded(f, "markets.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms, err := coingecko.ParseMarkets(b)
 		if err != nil {
@@ -23,7 +24,7 @@ func FuzzParseMarkets(f *testing.F) {
 }
 
 func FuzzParseCoinList(f *testing.F) {
-	f.Add(read(f, "coins_list.json"))
+	f.Add(livetest.Recorded(f, "coins_list.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cs, err := coingecko.ParseCoinList(b)
 		if err != nil {
@@ -38,7 +39,7 @@ func FuzzParseCoinList(f *testing.F) {
 }
 
 func FuzzParseChart(f *testing.F) {
-	f.Add(read(f, "market_chart_range.json"))
+	f.Add(livetest.Recorded(f, "market_chart_range.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ch, err := coingecko.ParseChart(b)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -18,17 +17,8 @@ import (
 	"github.com/regime-engine/regime/sqlite"
 )
 
-func read(t testing.TB) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "asset_metrics.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestParseRecorded(t *testing.T) {
-	p, err := coinmetrics.ParseAssetMetrics(read(t))
+	p, err := coinmetrics.ParseAssetMetrics(livetest.Recorded(t, "asset_metrics.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/ingest/coinmetrics"
+	"github.com/regime-engine/regime/ingest/live/livetest"
 )
 
 func FuzzParseAssetMetrics(f *testing.F) {
-	f.Add(read(f))
+	f.Add(livetest.Recorded(f, "asset_metrics.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := coinmetrics.ParseAssetMetrics(b)
 		if err != nil {

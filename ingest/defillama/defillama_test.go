@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,17 +16,8 @@ import (
 	"github.com/regime-engine/regime/sqlite"
 )
 
-func read(t testing.TB) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "stablecoincharts_all.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestParseRecorded(t *testing.T) {
-	pts, err := defillama.ParseChart(read(t))
+	pts, err := defillama.ParseChart(livetest.Recorded(t, "stablecoincharts_all.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/ingest/defillama"
+	"github.com/regime-engine/regime/ingest/live/livetest"
 )
 
 func FuzzParseChart(f *testing.F) {
-	f.Add(read(f))
+	f.Add(livetest.Recorded(f, "stablecoincharts_all.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pts, err := defillama.ParseChart(b)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,11 +17,7 @@ import (
 )
 
 func TestParseRecorded(t *testing.T) {
-	b, err := os.ReadFile("testdata/fng.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pts, err := feargreed.Parse(b)
+	pts, err := feargreed.Parse(livetest.Recorded(t, "fng.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

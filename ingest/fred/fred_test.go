@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -17,17 +16,8 @@ import (
 	"github.com/regime-engine/regime/sqlite"
 )
 
-func read(t testing.TB) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "observations.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestFirstReleasesRecorded(t *testing.T) {
-	p, err := fred.ParseObservations(read(t))
+	p, err := fred.ParseObservations(livetest.Recorded(t, "observations.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

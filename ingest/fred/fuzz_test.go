@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/regime-engine/regime/ingest/fred"
+	"github.com/regime-engine/regime/ingest/live/livetest"
 )
 
 func FuzzParseObservations(f *testing.F) {
-	f.Add(read(f))
+	f.Add(livetest.Recorded(f, "observations.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := fred.ParseObservations(b)
 		if err != nil {

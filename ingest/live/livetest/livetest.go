@@ -8,7 +8,10 @@ package livetest
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/regime-engine/regime/ingest/live"
@@ -170,4 +173,15 @@ func MaxInWindow(hits []Hit, per time.Duration) int {
 		best = max(best, n)
 	}
 	return best
+}
+
+// Recorded returns the recorded payload testdata/name of the calling
+// test's package, failing the test when it cannot be read.
+func Recorded(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
