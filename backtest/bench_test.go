@@ -28,17 +28,9 @@ func tenYears() (*backtest.Market, []index.Level) {
 	return benchM, benchSig
 }
 
-// BenchmarkRun10y is one 10-year daily top-100 backtest (target: <= 50 ms).
-// It also reports the time per trade of the log (ns/trade, target <= 100
-// ns per simulated order), an upper bound since it charges the whole
-// simulation (marking, selection, weighting) to the orders.
-func BenchmarkRun10y(b *testing.B) {
-	m, sig := tenYears()
-	cfg := backtest.DefaultConfig()
+// runN runs b.N backtests and returns the trades of one.
+func runN(b *testing.B, cfg backtest.Config, m *backtest.Market, sig []index.Level) int {
 	trades := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	c0 := fixture.CPUNanos()
 	for i := 0; i < b.N; i++ {
 		r, err := backtest.Run(cfg, m, sig)
 		if err != nil {
@@ -46,6 +38,20 @@ func BenchmarkRun10y(b *testing.B) {
 		}
 		trades = r.NumTrades()
 	}
+	return trades
+}
+
+// BenchmarkRun10y is one 10-year daily top-100 backtest (target: <= 50 ms).
+// It also reports the time per trade of the log (ns/trade, target <= 100
+// ns per simulated order), an upper bound since it charges the whole
+// simulation (marking, selection, weighting) to the orders.
+func BenchmarkRun10y(b *testing.B) {
+	m, sig := tenYears()
+	cfg := backtest.DefaultConfig()
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := fixture.CPUNanos()
+	trades := runN(b, cfg, m, sig)
 	cpu := float64(fixture.CPUNanos()-c0) / float64(b.N)
 	b.ReportMetric(cpu, "cpu-ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/trade")
@@ -60,16 +66,9 @@ func BenchmarkRun10y(b *testing.B) {
 func BenchmarkOrders(b *testing.B) {
 	m, sig := tenYears()
 	cfg := fixture.OrdersConfig(m)
-	trades := 0
 	b.ResetTimer()
 	c0 := fixture.CPUNanos()
-	for i := 0; i < b.N; i++ {
-		r, err := backtest.Run(cfg, m, sig)
-		if err != nil {
-			b.Fatal(err)
-		}
-		trades = r.NumTrades()
-	}
+	trades := runN(b, cfg, m, sig)
 	b.ReportMetric(float64(fixture.CPUNanos()-c0)/float64(b.N)/float64(trades), "cpu-ns/order")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(trades), "ns/order")
 	b.ReportMetric(float64(trades), "orders")

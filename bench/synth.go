@@ -4,16 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/synth"
 )
-
-// discard is a synth.Sink that counts bars and keeps nothing.
-type discard struct{ bars int64 }
-
-func (d *discard) Begin([]regime.Asset) error { return nil }
-func (d *discard) Day(day *synth.Day) error   { d.bars += int64(len(day.Bars)); return nil }
-func (d *discard) End() error                 { return nil }
 
 func (r *runner) synth() error {
 	cfg := synth.Config{Seed: 1, Tokens: r.o.SynthTokens, Days: r.o.SynthDays}
@@ -24,11 +17,11 @@ func (r *runner) synth() error {
 	var genErr error
 	res := measure(r.o.BenchTime, func(b *testing.B) {
 		for b.Loop() {
-			d := &discard{}
+			d := &fixture.Discard{}
 			if err := synth.Generate(cfg, d); err != nil && genErr == nil {
 				genErr = err
 			}
-			bars = d.bars
+			bars = d.Bars
 		}
 	})
 	if genErr != nil {

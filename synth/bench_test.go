@@ -3,15 +3,9 @@ package synth_test
 import (
 	"testing"
 
-	"github.com/regime-engine/regime"
+	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/synth"
 )
-
-type discard struct{ bars int64 }
-
-func (d *discard) Begin([]regime.Asset) error { return nil }
-func (d *discard) Day(day *synth.Day) error   { d.bars += int64(len(day.Bars)); return nil }
-func (d *discard) End() error                 { return nil }
 
 // BenchmarkGenerate measures the default market (300 tokens, 10 years)
 // generated into a discarding sink and into the CSV sink.
@@ -19,11 +13,11 @@ func BenchmarkGenerate(b *testing.B) {
 	b.Run("discard", func(b *testing.B) {
 		var bars int64
 		for b.Loop() {
-			d := &discard{}
+			d := &fixture.Discard{}
 			if err := synth.Generate(synth.Config{Seed: 1}, d); err != nil {
 				b.Fatal(err)
 			}
-			bars = d.bars
+			bars = d.Bars
 		}
 		b.ReportMetric(float64(bars)*float64(b.N)/b.Elapsed().Seconds(), "bars/s")
 	})
