@@ -257,6 +257,42 @@ func TestComputeGauge(t *testing.T) {
 	}
 }
 
+// TestGaugeNeedsFamilyCoverage: while fewer than MinFamilyCoverage of the
+// families' weight is known, the gauge has no score (NaN), whatever the
+// known families and models say; from the day enough are known it has one.
+func TestGaugeNeedsFamilyCoverage(t *testing.T) {
+	scores, probs := gaugeInputs(60)
+	// Family a is known from day 0, b from day 20, c from day 40: one, two
+	// then three of three equally weighted families.
+	for t := range scores[2] {
+		switch {
+		case t < 40:
+			scores[2][t] = math.NaN()
+		case math.IsNaN(scores[2][t]):
+			scores[2][t] = -0.6 // gaugeInputs leaves every 7th day of c unknown
+		}
+		if t < 20 {
+			scores[1][t] = math.NaN()
+		}
+	}
+	for _, tc := range []struct {
+		cover     float64
+		firstKnow int
+	}{{0, 0}, {0.5, 20}, {0.67, 40}, {1, 40}} {
+		cfg := gaugeConfig()
+		cfg.MinFamilyCoverage = tc.cover
+		g, err := detect.ComputeGauge(scores, probs, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range g.Score {
+			if known := !math.IsNaN(s); known != (i >= tc.firstKnow) {
+				t.Fatalf("coverage %g: day %d score %v, want the first score on day %d", tc.cover, i, s, tc.firstKnow)
+			}
+		}
+	}
+}
+
 // TestComputeGaugePrefix: the gauge of a prefix of the inputs is the
 // prefix of the gauge (no day depends on a later one).
 func TestComputeGaugePrefix(t *testing.T) {
@@ -289,6 +325,7 @@ func TestGaugeConfigErrors(t *testing.T) {
 		{"no smoothing span", func(g *detect.GaugeConfig) { g.Smooth = 0 }},
 		{"inverted band", func(g *detect.GaugeConfig) { g.BullAbove, g.BearBelow = 40, 60 }},
 		{"negative model weight", func(g *detect.GaugeConfig) { g.ModelWeights = map[string]float64{"gbt": -1} }},
+		{"coverage above 1", func(g *detect.GaugeConfig) { g.MinFamilyCoverage = 1.5 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -75,6 +75,12 @@ type GaugeConfig struct {
 	// RequireConfluence also requires, for a change of state, that the
 	// K-of-N confluence calls the new state that day.
 	RequireConfluence bool
+	// MinFamilyCoverage is the share of the families' total weight whose
+	// scores must be known on a day for the gauge to have a score at all.
+	// Below it (warm-up, missing data) the score is NaN: a call resting on
+	// a couple of families, say the drawdown of a series that has just
+	// started, is no call.
+	MinFamilyCoverage float64
 }
 
 // DefaultGauge returns the gauge configuration chosen on BTC from
@@ -91,6 +97,8 @@ func DefaultGauge() GaugeConfig {
 		Smooth:       10,
 		BullAbove:    57.5,
 		BearBelow:    42.5,
+
+		MinFamilyCoverage: 0.5,
 	}
 }
 
@@ -105,6 +113,8 @@ func (c GaugeConfig) Validate() error {
 		return regime.Errorf(regime.EINVALID, "gauge: family weight %g outside [0, 1]", c.FamilyWeight)
 	case c.Smooth < 1:
 		return regime.Errorf(regime.EINVALID, "gauge: smoothing span %d must be at least 1", c.Smooth)
+	case !(c.MinFamilyCoverage >= 0 && c.MinFamilyCoverage <= 1):
+		return regime.Errorf(regime.EINVALID, "gauge: minimum family coverage %g outside [0, 1]", c.MinFamilyCoverage)
 	case !(c.BearBelow <= c.BullAbove && c.BearBelow >= 0 && c.BullAbove <= 100):
 		return regime.Errorf(regime.EINVALID, "gauge: hysteresis band %g..%g invalid", c.BearBelow, c.BullAbove)
 	}
@@ -192,16 +202,20 @@ func ComputeGauge(scores [][]float64, probs map[string][]float64, cfg GaugeConfi
 	raw := make([]float64, len(vals))
 	started := false
 	state := Neutral
+	nFam := len(cfg.Confluence.Families)
 	for t := 0; t < n; t++ {
-		var sw float64
+		var sw, famKnown float64
 		for c := range vals {
 			raw[c] = 0
 			if v := vals[c][t]; !math.IsNaN(v) && wts[c] > 0 {
 				sw += wts[c]
 				raw[c] = wts[c] * v
+				if c < nFam {
+					famKnown += wts[c]
+				}
 			}
 		}
-		if sw == 0 {
+		if sw == 0 || famKnown < cfg.MinFamilyCoverage*cfg.FamilyWeight*(1-1e-12) {
 			for c := range vals {
 				g.Contrib[c][t] = math.NaN()
 			}
