@@ -11,117 +11,23 @@ import (
 	"testing"
 	"time"
 
-	talib "github.com/markcheno/go-talib"
-
 	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/feature"
 )
 
-// impl is one implementation of a kernel scenario.
-type impl struct {
-	name string
-	run  func()
-}
-
-// kernel is a kernel scenario: ours, the plain loop and go-talib, in that
-// order, on the same random walk.
-type kernel struct {
-	name  string
-	impls [3]impl
-}
-
-// kernels returns the kernel scenarios over a random walk of n bars.
-func kernels(n int) []kernel {
-	d := fixture.RandomWalk(1, n)
-	x, y, z, t := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	fbuf := make([]float64, 2*(200+2))
-	fused := [][]float64{x, y, z, t, x, y, z, t} // plainFused's eight outputs; values overwrite each other, only the work matters
-	qh, ql := make([]int, 64), make([]int, 64)
-	return []kernel{
-		{"SMA200", [3]impl{
-			{"ours", func() { feature.SMA(x, d.C, 200) }},
-			{"plain", func() { fixture.PlainSMA(x, d.C, 200) }},
-			{"talib", func() { talib.Sma(d.C, 200) }}}},
-		{"EMA20", [3]impl{
-			{"ours", func() { feature.EMA(x, d.C, 20) }},
-			{"plain", func() { fixture.PlainEMA(x, d.C, 20) }},
-			{"talib", func() { talib.Ema(d.C, 20) }}}},
-		{"RSI14", [3]impl{
-			{"ours", func() { feature.RSI(x, d.C, 14) }},
-			{"plain", func() { fixture.PlainRSI(x, d.C, 14) }},
-			{"talib", func() { talib.Rsi(d.C, 14) }}}},
-		{"MACD12_26_9", [3]impl{
-			{"ours", func() { feature.MACD(x, y, z, d.C, 12, 26, 9) }},
-			{"plain", func() { fixture.PlainMACD(x, y, z, d.C) }},
-			{"talib", func() { talib.Macd(d.C, 12, 26, 9) }}}},
-		{"Bollinger20", [3]impl{
-			{"ours", func() { feature.Bollinger(x, y, z, d.C, 20, 2) }},
-			{"plain", func() { fixture.PlainBollinger(x, y, z, d.C, 20) }},
-			{"talib", func() { talib.BBands(d.C, 20, 2, 2, talib.SMA) }}}},
-		{"ATR14", [3]impl{
-			{"ours", func() { feature.ATR(x, d.H, d.L, d.C, 14) }},
-			{"plain", func() { fixture.PlainATR(x, d.H, d.L, d.C, 14) }},
-			{"talib", func() { talib.Atr(d.H, d.L, d.C, 14) }}}},
-		{"ADX14", [3]impl{
-			{"ours", func() { feature.ADX(x, y, z, d.H, d.L, d.C, 14) }},
-			{"plain", func() { fixture.PlainADX(x, y, z, d.H, d.L, d.C, 14) }},
-			{"talib", func() {
-				talib.Adx(d.H, d.L, d.C, 14)
-				talib.PlusDI(d.H, d.L, d.C, 14)
-				talib.MinusDI(d.H, d.L, d.C, 14)
-			}}}},
-		{"Stoch14_3_3", [3]impl{
-			{"ours", func() { feature.Stoch(x, y, d.H, d.L, d.C, 14, 3, 3, fbuf) }},
-			{"plain", func() { fixture.PlainStoch(x, y, z, d.H, d.L, d.C, 14, 3, 3, qh[:15], ql[:15]) }},
-			{"talib", func() { talib.Stoch(d.H, d.L, d.C, 14, 3, talib.SMA, 3, talib.SMA) }}}},
-		{"WilliamsR14", [3]impl{
-			{"ours", func() { feature.WilliamsR(x, d.H, d.L, d.C, 14, fbuf) }},
-			{"plain", func() { fixture.PlainWillR(x, d.H, d.L, d.C, 14, qh[:15], ql[:15]) }},
-			{"talib", func() { talib.WillR(d.H, d.L, d.C, 14) }}}},
-		{"ROC10", [3]impl{
-			{"ours", func() { feature.ROC(x, d.C, 10) }},
-			{"plain", func() { fixture.PlainROC(x, d.C, 10) }},
-			{"talib", func() { talib.Roc(d.C, 10) }}}},
-		{"OBV", [3]impl{
-			{"ours", func() { feature.OBV(x, d.C, d.V) }},
-			{"plain", func() { fixture.PlainOBV(x, d.C, d.V) }},
-			{"talib", func() { talib.Obv(d.C, d.V) }}}},
-		{"RollingMax55", [3]impl{
-			{"ours", func() { feature.RollingMax(x, d.H, 55, fbuf) }},
-			{"plain", func() { fixture.PlainMax(x, d.H, 55, qh[:56]) }},
-			{"talib", func() { talib.Max(d.H, 55) }}}},
-		{"Combo RSI+EMA+MACD+SMA200+BB", [3]impl{
-			{"ours", func() {
-				feature.RSI(x, d.C, 14)
-				feature.EMA(y, d.C, 20)
-				feature.MACD(z, t, x, d.C, 12, 26, 9)
-				feature.SMA(y, d.C, 200)
-				feature.Bollinger(z, t, x, d.C, 20, 2)
-			}},
-			{"plain", func() { fixture.PlainFused(fused, d.C) }},
-			{"talib", func() {
-				talib.Rsi(d.C, 14)
-				talib.Ema(d.C, 20)
-				talib.Macd(d.C, 12, 26, 9)
-				talib.Sma(d.C, 200)
-				talib.BBands(d.C, 20, 2, 2, talib.SMA)
-			}}}},
-	}
-}
-
 // kernelTimes measures the three implementations of k in o.Rounds
 // interleaved rounds and returns the fastest ns/op and CPU ns/op of each
 // and the allocs per op.
-func (r *runner) kernelTimes(k kernel) (ns, cpu, allocs [3]float64) {
+func (r *runner) kernelTimes(k fixture.Kernel) (ns, cpu, allocs [3]float64) {
 	for i := range ns {
 		ns[i], cpu[i] = math.Inf(1), math.Inf(1)
 	}
 	for round := 0; round < r.o.Rounds; round++ {
-		for i, im := range k.impls {
+		for i, im := range k.Impls {
 			res := measure(r.o.BenchTime, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					im.run()
+					im.Run()
 				}
 			})
 			ns[i] = min(ns[i], nsPerOp(res))
@@ -135,18 +41,18 @@ func (r *runner) kernelTimes(k kernel) (ns, cpu, allocs [3]float64) {
 func (r *runner) feature() error {
 	const sec = "feature"
 	bars := float64(r.o.Bars)
-	for _, k := range kernels(r.o.Bars) {
+	for _, k := range fixture.Kernels(r.o.Bars) {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
 		ns, cpu, allocs := r.kernelTimes(k)
 		ours := ns[0] / bars
-		row := newRow(sec, k.name+" ours vs plain", ours, "ns/bar").vs("plain", ns[1]/bars, "value/ref").want("ratio", "<=", 1.5)
+		row := newRow(sec, k.Name+" ours vs plain", ours, "ns/bar").vs("plain", ns[1]/bars, "value/ref").want("ratio", "<=", 1.5)
 		row.Allocs = allocs[0] / bars
 		row.CPU = cpu[0] / bars
 		row.Note = fmt.Sprintf("%d-bar random walk", r.o.Bars)
 		r.add(row)
-		row = newRow(sec, k.name+" talib vs ours", ours, "ns/bar").vs("talib", ns[2]/bars, "ref/value").want("ratio", ">=", 2)
+		row = newRow(sec, k.Name+" talib vs ours", ours, "ns/bar").vs("talib", ns[2]/bars, "ref/value").want("ratio", ">=", 2)
 		row.Note = fmt.Sprintf("talib %.2g allocs/bar", allocs[2]/bars)
 		r.add(row)
 	}

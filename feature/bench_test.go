@@ -4,11 +4,12 @@ package feature_test
 //
 //	go test -bench . -benchmem -run '^$' ./feature/
 //
-// BenchmarkKernels/<kernel>/{feature,plain,talib}: each batch kernel next
-// to a plain-loop reference (no NaN handling, from bench/fixture) and go-talib
-// on the same 10,000-bar random walk; ns/bar is reported.
-// BenchmarkCombo: RSI(14)+EMA(20)+MACD(12,26,9)+SMA(200)+Bollinger(20)
-// together: our kernels, one fused plain loop, go-talib.
+// BenchmarkKernels/<kernel>/{ours,plain,talib}: the kernel scenarios of
+// regime bench (bench/fixture.Kernels: each batch kernel next to a
+// plain-loop reference without NaN handling and go-talib, and the
+// RSI(14)+EMA(20)+MACD(12,26,9)+SMA(200)+Bollinger(20) combination against
+// one fused plain loop) plus StdDev30, on the same 10,000-bar random walk;
+// ns/bar is reported.
 // BenchmarkBuild/<tokens>x<days>: the full parallel factor build (every
 // token-level factor) on synthetic random walks; ns/value and the peak
 // extra memory over the matrix size are reported.
@@ -34,90 +35,25 @@ func ratio(b *testing.B, n int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/bar")
 }
 
-type impl struct {
-	name string
-	run  func()
-}
-
-type kernelBench struct {
-	name  string
-	impls []impl // feature, plain, talib
-}
-
-func kernelBenches() []kernelBench {
+// kernelBenches is the kernel scenarios of regime bench on a
+// benchBars-bar random walk, and the rolling standard deviation.
+func kernelBenches() []fixture.Kernel {
 	d := fixture.RandomWalk(1, benchBars)
-	n := benchBars
-	x, y, z := make([]float64, n), make([]float64, n), make([]float64, n)
-	buf := make([]int, 2*(200+2))
-	fbuf := make([]float64, 2*200)
-	return []kernelBench{
-		{"SMA200", []impl{
-			{"feature", func() { feature.SMA(x, d.C, 200) }},
-			{"plain", func() { fixture.PlainSMA(x, d.C, 200) }},
-			{"talib", func() { talib.Sma(d.C, 200) }}}},
-		{"EMA20", []impl{
-			{"feature", func() { feature.EMA(x, d.C, 20) }},
-			{"plain", func() { fixture.PlainEMA(x, d.C, 20) }},
-			{"talib", func() { talib.Ema(d.C, 20) }}}},
-		{"RSI14", []impl{
-			{"feature", func() { feature.RSI(x, d.C, 14) }},
-			{"plain", func() { fixture.PlainRSI(x, d.C, 14) }},
-			{"talib", func() { talib.Rsi(d.C, 14) }}}},
-		{"MACD", []impl{
-			{"feature", func() { feature.MACD(x, y, z, d.C, 12, 26, 9) }},
-			{"plain", func() { fixture.PlainMACD(x, y, z, d.C) }},
-			{"talib", func() { talib.Macd(d.C, 12, 26, 9) }}}},
-		{"Bollinger20", []impl{
-			{"feature", func() { feature.Bollinger(x, y, z, d.C, 20, 2) }},
-			{"plain", func() { fixture.PlainBollinger(x, y, z, d.C, 20) }},
-			{"talib", func() { talib.BBands(d.C, 20, 2, 2, talib.SMA) }}}},
-		{"StdDev30", []impl{
-			{"feature", func() { feature.RollingStd(x, d.C, 30, 0) }},
-			{"plain", func() { fixture.PlainStd(x, d.C, 30) }},
-			{"talib", func() { talib.StdDev(d.C, 30, 1) }}}},
-		{"ATR14", []impl{
-			{"feature", func() { feature.ATR(x, d.H, d.L, d.C, 14) }},
-			{"plain", func() { fixture.PlainATR(x, d.H, d.L, d.C, 14) }},
-			{"talib", func() { talib.Atr(d.H, d.L, d.C, 14) }}}},
-		{"ADX14", []impl{
-			{"feature", func() { feature.ADX(x, y, z, d.H, d.L, d.C, 14) }},
-			{"plain", func() { fixture.PlainADX(x, y, z, d.H, d.L, d.C, 14) }},
-			{"talib", func() {
-				talib.Adx(d.H, d.L, d.C, 14)
-				talib.PlusDI(d.H, d.L, d.C, 14)
-				talib.MinusDI(d.H, d.L, d.C, 14)
-			}}}},
-		{"WilliamsR14", []impl{
-			{"feature", func() { feature.WilliamsR(x, d.H, d.L, d.C, 14, fbuf) }},
-			{"plain", func() { fixture.PlainWillR(x, d.H, d.L, d.C, 14, buf[:16], buf[16:32]) }},
-			{"talib", func() { talib.WillR(d.H, d.L, d.C, 14) }}}},
-		{"Stoch14_3_3", []impl{
-			{"feature", func() { feature.Stoch(x, y, d.H, d.L, d.C, 14, 3, 3, fbuf) }},
-			{"plain", func() { fixture.PlainStoch(x, y, z, d.H, d.L, d.C, 14, 3, 3, buf[:16], buf[16:32]) }},
-			{"talib", func() { talib.Stoch(d.H, d.L, d.C, 14, 3, talib.SMA, 3, talib.SMA) }}}},
-		{"ROC10", []impl{
-			{"feature", func() { feature.ROC(x, d.C, 10) }},
-			{"plain", func() { fixture.PlainROC(x, d.C, 10) }},
-			{"talib", func() { talib.Roc(d.C, 10) }}}},
-		{"OBV", []impl{
-			{"feature", func() { feature.OBV(x, d.C, d.V) }},
-			{"plain", func() { fixture.PlainOBV(x, d.C, d.V) }},
-			{"talib", func() { talib.Obv(d.C, d.V) }}}},
-		{"Max55", []impl{
-			{"feature", func() { feature.RollingMax(x, d.H, 55, fbuf) }},
-			{"plain", func() { fixture.PlainMax(x, d.H, 55, buf[:57]) }},
-			{"talib", func() { talib.Max(d.H, 55) }}}},
-	}
+	x := make([]float64, benchBars)
+	return append(fixture.Kernels(benchBars), fixture.Kernel{Name: "StdDev30", Impls: [3]fixture.Impl{
+		{Name: "ours", Run: func() { feature.RollingStd(x, d.C, 30, 0) }},
+		{Name: "plain", Run: func() { fixture.PlainStd(x, d.C, 30) }},
+		{Name: "talib", Run: func() { talib.StdDev(d.C, 30, 1) }}}})
 }
 
 func BenchmarkKernels(b *testing.B) {
 	n := benchBars
 	for _, k := range kernelBenches() {
-		for _, im := range k.impls {
-			b.Run(k.name+"/"+im.name, func(b *testing.B) {
+		for _, im := range k.Impls {
+			b.Run(k.Name+"/"+im.Name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					im.run()
+					im.Run()
 				}
 				ratio(b, n)
 			})
@@ -125,19 +61,19 @@ func BenchmarkKernels(b *testing.B) {
 	}
 }
 
-// BenchmarkKernelRatios times feature, plain and talib interleaved in
+// BenchmarkKernelRatios times ours, plain and talib interleaved in
 // many short rounds and reports the fastest round of each, so the ratios
-// hold up on a busy machine: x_plain = feature/plain (target <= 1.5),
-// talib_x = talib/feature (target >= 2).
+// hold up on a busy machine: x_plain = ours/plain (target <= 1.5),
+// talib_x = talib/ours (target >= 2).
 func BenchmarkKernelRatios(b *testing.B) {
 	for _, k := range kernelBenches() {
-		b.Run(k.name, func(b *testing.B) {
+		b.Run(k.Name, func(b *testing.B) {
 			best := []time.Duration{math.MaxInt64, math.MaxInt64, math.MaxInt64}
 			for b.Loop() {
 				for r := 0; r < 5; r++ {
-					for j, im := range k.impls {
+					for j, im := range k.Impls {
 						t0 := time.Now()
-						im.run()
+						im.Run()
 						if d := time.Since(t0); d < best[j] {
 							best[j] = d
 						}
@@ -149,46 +85,6 @@ func BenchmarkKernelRatios(b *testing.B) {
 			b.ReportMetric(float64(best[2])/float64(best[0]), "talib_x")
 		})
 	}
-}
-
-// BenchmarkCombo computes RSI(14)+EMA(20)+MACD(12,26,9)+SMA(200)+
-// Bollinger(20) together.
-func BenchmarkCombo(b *testing.B) {
-	d := fixture.RandomWalk(2, benchBars)
-	n := benchBars
-	out := make([][]float64, 8)
-	for i := range out {
-		out[i] = make([]float64, n)
-	}
-	b.Run("feature", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			feature.RSI(out[0], d.C, 14)
-			feature.EMA(out[1], d.C, 20)
-			feature.MACD(out[2], out[3], out[4], d.C, 12, 26, 9)
-			feature.SMA(out[5], d.C, 200)
-			feature.Bollinger(out[6], out[7], out[5], d.C, 20, 2)
-		}
-		ratio(b, n)
-	})
-	b.Run("plain_fused", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			fixture.PlainFused(out, d.C)
-		}
-		ratio(b, n)
-	})
-	b.Run("talib", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			talib.Rsi(d.C, 14)
-			talib.Ema(d.C, 20)
-			talib.Macd(d.C, 12, 26, 9)
-			talib.Sma(d.C, 200)
-			talib.BBands(d.C, 20, 2, 2, talib.SMA)
-		}
-		ratio(b, n)
-	})
 }
 
 // BenchmarkMatrixFloor allocates and fills per-token float32 matrices of
