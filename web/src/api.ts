@@ -38,8 +38,15 @@ export interface Bar { date: string; close: number | null; market_cap_usd: numbe
 export interface Phase { from: string; to: string; state: string; from_price: number | null; to_price: number | null; change: number | null; days: number; truncated: boolean; provisional: boolean }
 export interface Weight { asset_id: string; symbol?: string; weight: number | null }
 export interface Composition { date: string; regime: string; exposure: number | null; weights: Weight[] }
-export interface NAVPoint { date: string; nav: number | null }
-export interface Trade { date: string; asset_id: string; side: string; quantity: number | null; price: number | null; cost: number | null; reason?: string }
+/** Benchmarks are the NAVs of the index's benchmarks on a day (USD, same initial NAV). */
+export interface Benchmarks { buy_and_hold: number | null; btc_hold: number | null; sma200: number | null }
+export interface NAVPoint { date: string; nav: number | null; exposure?: number | null; level?: string; benchmarks?: Benchmarks }
+export interface Trade {
+  date: string; asset_id: string; side: string; quantity: number | null; price: number | null;
+  value?: number | null; fee?: number | null; slippage?: number | null; cost: number | null; reason?: string;
+}
+/** AllocationPoint is the index's allocation on a day: the top risky holdings, other risky, stablecoins and cash (fractions of NAV). */
+export interface AllocationPoint { date: string; stable: number | null; cash: number | null; top: Weight[]; other: number | null }
 export interface Performance { from: string; to: string; metrics: Record<string, number | null> }
 export interface Signal { asset_id: string; date: string; state: string; score: number | null; reason?: string }
 export interface Asset { id: string; symbol: string; name: string; kind: string }

@@ -1,7 +1,7 @@
 // Index page: NAV against benchmarks, drawdown, allocation over time,
 // holdings (treemap and table), key metrics and monthly returns.
 
-import { all, assetIndex, get, marketFactors, referenceAsset, Asset, Bar, Composition, NAVPoint, Performance, Weight } from "../api";
+import { all, assetIndex, get, marketFactors, referenceAsset, AllocationPoint, ApiError, Asset, Bar, Composition, NAVPoint, Performance, Weight } from "../api";
 import { chart, levelColors, palette, timeZoom } from "../charts";
 import * as f from "../fmt";
 import { card, empty, h, problem, replace, table } from "../ui";
@@ -35,15 +35,77 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     for (const b of [navBox, ddBox, allocBox, holdBox, metricBox, monthBox]) replace(b, empty("The index has no NAV yet.", indexHint));
     return;
   }
-  const from = nav[0].date;
-  const bench = await benchmarks(from, signal).catch((): Bench => ({ name: "", btc: [], market: [] }));
-  drawNAV(navBox, nav, bench);
-  drawNavSeries(ddBox, [{ name: "Index", nav }], "drawdown");
+  let series: NavSeries[];
+  if (nav.some((p) => p.benchmarks)) {
+    series = benchmarkSeries(nav);
+    drawComparison(navBox, series, "Log scale, USD. Every benchmark starts with the index's initial NAV: top-100 buy and hold, bitcoin buy and hold and the bitcoin SMA200 switch, run by the same backtest as the index.");
+  } else {
+    // Older servers: the leader and the total market from the store, rebased.
+    const bench = await benchmarks(nav[0].date, signal).catch((): Bench => ({ name: "", btc: [], market: [] }));
+    series = [{ name: "Regime index", data: nav.map((p) => [p.date, p.nav]) }];
+    if (bench.btc.length) series.push({ name: bench.name, data: rebase(bench.btc, nav.find((p) => p.nav)?.nav || 1) });
+    if (bench.market.length) series.push({ name: "Crypto market", data: rebase(bench.market, nav.find((p) => p.nav)?.nav || 1) });
+    drawComparison(navBox, series, "Log scale; benchmarks rebased to the index's first NAV. Crypto market: total market cap (the leader's cap / its dominance).");
+  }
+  drawDrawdowns(ddBox, series);
   drawMonthly(monthBox, nav);
   get<Performance>("/v1/index/performance", signal).then((p) => drawMetrics(metricBox, p.metrics, p.from, p.to), (e) => replace(metricBox, problem(e, "Performance", indexHint)));
   const names = await assetIndex().catch(() => new Map<string, Asset>());
   get<Composition>("/v1/index", signal).then((c) => drawHoldings(holdBox, c, names), (e) => replace(holdBox, problem(e, "Holdings", indexHint)));
-  allocation(allocBox, nav, names, signal).catch((e) => { if (!signal.aborted) replace(allocBox, problem(e, "Allocation history", indexHint)); });
+  all<AllocationPoint>("/v1/index/allocation", 20, signal).then(
+    (pts) => drawAllocation(allocBox, pts, names),
+    (e) => {
+      if (signal.aborted) return;
+      if (e instanceof ApiError && (e.status === 404 || e.status === 501)) {
+        // Older servers: sample the composition at month ends.
+        allocation(allocBox, nav, names, signal).catch((e2) => { if (!signal.aborted) replace(allocBox, problem(e2, "Allocation history", indexHint)); });
+      } else replace(allocBox, problem(e, "Allocation history", indexHint));
+    });
+}
+
+/** NavSeries is one line of the NAV and drawdown charts: [date, USD] pairs. */
+export interface NavSeries { name: string; data: [string, number | null][] }
+
+/** seriesNames are the display names of the backtest's runs. */
+export const seriesNames: Record<string, string> = {
+  regime: "Regime index", buy_and_hold: "Top-100 buy and hold", btc_hold: "Bitcoin buy and hold", sma200: "SMA200 switch", buyhold: "Always invested",
+};
+
+/** seriesName is the display name of a run. */
+export function seriesName(n: string): string {
+  return seriesNames[n] || f.title(n);
+}
+
+// benchmarkSeries splits the NAV points into the index and its three benchmarks.
+function benchmarkSeries(nav: NAVPoint[]): NavSeries[] {
+  const out: NavSeries[] = [{ name: seriesName("regime"), data: nav.map((p) => [p.date, p.nav]) }];
+  for (const k of ["buy_and_hold", "btc_hold", "sma200"] as const) {
+    out.push({ name: seriesName(k), data: nav.map((p) => [p.date, p.benchmarks ? p.benchmarks[k] : null]) });
+  }
+  return out;
+}
+
+/** drawComparison draws NAV lines on a log scale, the first one (the index) bold (shared with the Backtest page). */
+export function drawComparison(box: HTMLElement, series: NavSeries[], note: string): void {
+  const el = h("div", { class: "chart tall", role: "img", "aria-label": "NAV of " + series.map((s) => s.name).join(", ") + " on a log scale" });
+  el.dataset.series = String(series.length);
+  replace(box, el, h("p", { class: "muted small" }, note));
+  chart(el, {
+    tooltip: { trigger: "axis", valueFormatter: (v: number) => f.usd(v) },
+    legend: { top: 0, type: "scroll" },
+    grid: { left: 70, right: 20, top: 30, bottom: 60 },
+    dataZoom: timeZoom(),
+    xAxis: { type: "time" },
+    yAxis: { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) } },
+    series: series.map((s, i) => ({ type: "line", name: s.name, showSymbol: false, connectNulls: false, data: s.data.map(([d, v]) => [d, v !== null && v > 0 ? v : null]), lineStyle: { width: i === 0 ? 2.5 : 1.2 } })),
+  });
+}
+
+/** drawDrawdowns draws the drawdown of every series from its running peak (shared with the Backtest page). */
+export function drawDrawdowns(box: HTMLElement, series: NavSeries[]): void {
+  drawNavSeries(box, series.map((s) => ({ name: s.name, nav: s.data.map(([date, nav]) => ({ date, nav })) })), "drawdown");
+  const el = box.querySelector<HTMLElement>(".chart");
+  if (el) el.dataset.series = String(series.length);
 }
 
 interface Bench { name: string; btc: [string, number][]; market: [string, number][] }
@@ -70,25 +132,6 @@ function rebase(xs: [string, number][], to: number): [string, number][] {
   if (!xs.length) return [];
   const k = to / xs[0][1];
   return xs.map(([d, v]) => [d, v * k]);
-}
-
-function drawNAV(box: HTMLElement, nav: NAVPoint[], b: Bench): void {
-  const n0 = nav.find((p) => p.nav)?.nav || 1;
-  const el = h("div", { class: "chart tall", role: "img", "aria-label": "Index NAV against the market leader and the crypto market, rebased to the index's start" });
-  replace(box, el, h("p", { class: "muted small" }, "Log scale; benchmarks rebased to the index's first NAV. Crypto market: total market cap (the leader's cap / its dominance). The Backtest page also compares buy-and-hold top-100 and the SMA200 switch."));
-  chart(el, {
-    tooltip: { trigger: "axis", valueFormatter: (v: number) => f.usd(v) },
-    legend: { top: 0 },
-    grid: { left: 70, right: 20, top: 30, bottom: 60 },
-    dataZoom: timeZoom(),
-    xAxis: { type: "time" },
-    yAxis: { type: "log", axisLabel: { formatter: (v: number) => f.usd(v) } },
-    series: [
-      { type: "line", name: "Regime index", showSymbol: false, data: nav.map((p) => [p.date, p.nav]), lineStyle: { width: 2 } },
-      ...(b.btc.length ? [{ type: "line", name: b.name, showSymbol: false, data: rebase(b.btc, n0), lineStyle: { width: 1 } }] : []),
-      ...(b.market.length ? [{ type: "line", name: "Crypto market", showSymbol: false, data: rebase(b.market, n0), lineStyle: { width: 1 } }] : []),
-    ],
-  });
 }
 
 /** drawNavSeries draws the drawdown of each NAV series (shared with the Backtest page). */
@@ -198,6 +241,41 @@ async function allocation(box: HTMLElement, nav: NAVPoint[], names: Map<string, 
     tooltip: { trigger: "axis", valueFormatter: (v: number) => f.pct(v) },
     legend: { top: 0, type: "scroll" },
     grid: { left: 50, right: 20, top: 34, bottom: 30 },
+    xAxis: { type: "time" },
+    yAxis: { type: "value", max: 1, axisLabel: { formatter: (v: number) => f.pct(v, 0) } },
+    series,
+  });
+}
+
+// drawAllocation stacks the daily allocation: the largest risky holdings,
+// other risky assets, stablecoins and cash (fractions of NAV).
+function drawAllocation(box: HTMLElement, pts: AllocationPoint[], names: Map<string, Asset>): void {
+  if (!pts.length) {
+    replace(box, empty("The index has no allocation history yet.", indexHint));
+    return;
+  }
+  // Risky assets of the API's top lists; the 8 with the largest total weight get a band each.
+  const total = new Map<string, number>();
+  const sym = new Map<string, string>();
+  for (const p of pts) for (const w of p.top || []) {
+    total.set(w.asset_id, (total.get(w.asset_id) || 0) + (w.weight ?? 0));
+    sym.set(w.asset_id, label(w, names));
+  }
+  const top = [...total.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 8).map((x) => x[0]);
+  const band = (name: string, data: [string, number | null][]) => ({ type: "line", name, stack: "w", areaStyle: {}, showSymbol: false, lineStyle: { width: 0 }, data });
+  const series: object[] = top.map((id) => band(sym.get(id) || id, pts.map((p) => [p.date, (p.top || []).filter((w) => w.asset_id === id).reduce((s, w) => s + (w.weight ?? 0), 0)])));
+  series.push(band("Other risky", pts.map((p) => [p.date, (p.other ?? 0) + (p.top || []).filter((w) => !top.includes(w.asset_id)).reduce((s, w) => s + (w.weight ?? 0), 0)])));
+  series.push(band("Stablecoins", pts.map((p) => [p.date, p.stable])));
+  series.push(band("Cash", pts.map((p) => [p.date, p.cash])));
+  const el = h("div", { class: "chart tall", role: "img", "aria-label": "Allocation over time: the largest risky holdings and other risky assets, stacked, against stablecoins and cash" });
+  replace(box, el, h("p", { class: "muted small" }, `Daily allocation as a share of NAV, ${f.date(pts[0].date)} – ${f.date(pts[pts.length - 1].date)}: risky assets (the ${top.length} largest, then the rest) below, stablecoins and cash on top.`));
+  const colors = palette();
+  chart(el, {
+    color: [...colors.slice(0, top.length), colors[8] || "#8a94a6", levelColors()[2], "#8a94a6"],
+    tooltip: { trigger: "axis", valueFormatter: (v: number) => f.pct(v) },
+    legend: { top: 0, type: "scroll" },
+    grid: { left: 50, right: 20, top: 34, bottom: 60 },
+    dataZoom: timeZoom(),
     xAxis: { type: "time" },
     yAxis: { type: "value", max: 1, axisLabel: { formatter: (v: number) => f.pct(v, 0) } },
     series,

@@ -1,11 +1,21 @@
 // Transactions page: the index's transaction log with filters (date
-// range, asset, side/reason), pagination and CSV export.
+// range and reason, sent to the API; asset and side), pagination and CSV
+// export of every filtered row.
 
 import { all, assetIndex, Asset, Trade } from "../api";
 import * as f from "../fmt";
 import { card, empty, h, problem, replace, table } from "../ui";
 
 const pageSize = 50;
+
+// knownReasons are the reasons of the backtest's trades (backtest.Reason).
+const knownReasons = ["scheduled_rebalance", "regime_change", "constituent_change", "depeg", "delisted", "no_price"];
+
+// value is a trade's value in USD (quantity × price when the API has no value).
+function value(t: Trade): number | null {
+  if (t.value !== undefined && t.value !== null) return t.value;
+  return t.quantity !== null && t.price !== null ? t.quantity * t.price : null;
+}
 const hint = "This server does not serve the index yet (no index source is wired into `regime serve`). Meanwhile, `regime backtest` writes the transaction log on the command line.";
 
 /** render draws the Transactions page into root. */
@@ -14,12 +24,14 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   const from = h("input", { type: "date", id: "tx-from", name: "from" });
   const to = h("input", { type: "date", id: "tx-to", name: "to" });
   const asset = h("input", { type: "search", id: "tx-asset", name: "asset", placeholder: "e.g. BTC", autocomplete: "off" });
-  const reason = h("select", { id: "tx-reason", name: "reason" }, h("option", { value: "" }, "Any"));
+  const reason = h("select", { id: "tx-reason", name: "reason" }, h("option", { value: "" }, "Any"), ...knownReasons.map((r) => h("option", { value: r }, f.title(r))));
+  const side = h("select", { id: "tx-side", name: "side" }, h("option", { value: "" }, "Any"), h("option", { value: "buy" }, "Buy"), h("option", { value: "sell" }, "Sell"));
   const form = h("form", { class: "filters", role: "search", "aria-label": "Filter transactions" },
     h("label", { for: "tx-from" }, "From", from),
     h("label", { for: "tx-to" }, "To", to),
     h("label", { for: "tx-asset" }, "Asset", asset),
-    h("label", { for: "tx-reason" }, "Side / reason", reason),
+    h("label", { for: "tx-side" }, "Side", side),
+    h("label", { for: "tx-reason" }, "Reason", reason),
     h("button", { type: "submit" }, "Apply"),
     h("button", { type: "button", id: "tx-csv", class: "secondary" }, "Export CSV"));
   root.append(card("Transactions", "transactions", form, body));
@@ -34,28 +46,29 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     const q = new URLSearchParams();
     if (from.value) q.set("from", from.value);
     if (to.value) q.set("to", to.value);
+    if (reason.value) q.set("reason", reason.value);
     const key = q.toString();
     if (key === loadedRange && trades.length) return;
     replace(body, h("p", { class: "state loading", role: "status" }, "Loading…"));
     trades = await all<Trade>("/v1/index/trades" + (key ? "?" + key : ""), 200, signal);
     loadedRange = key;
-    const reasons = [...new Set(trades.flatMap((t) => [t.side, t.reason || ""]).filter(Boolean))].sort();
-    const cur = reason.value;
-    reason.replaceChildren(h("option", { value: "" }, "Any"), ...reasons.map((r) => h("option", { value: r }, f.title(r))));
-    reason.value = reasons.includes(cur) ? cur : "";
+    // Reasons the backtest may add beyond the known ones get an option too.
+    const extra = [...new Set(trades.map((t) => t.reason || ""))].filter((r) => r && !reason.querySelector(`option[value="${CSS.escape(r)}"]`)).sort();
+    reason.append(...extra.map((r) => h("option", { value: r }, f.title(r))));
   }
 
   function filter(): void {
     const a = asset.value.trim().toLowerCase();
     const r = reason.value;
-    shown = trades.filter((t) => (!a || t.asset_id.toLowerCase().includes(a) || (names.get(t.asset_id)?.symbol || "").toLowerCase() === a) && (!r || t.side === r || t.reason === r));
+    const sd = side.value;
+    shown = trades.filter((t) => (!a || t.asset_id.toLowerCase().includes(a) || (names.get(t.asset_id)?.symbol || "").toLowerCase() === a) && (!sd || t.side === sd) && (!r || t.reason === r));
     page = 0;
     draw();
   }
 
   function draw(): void {
     if (!trades.length) {
-      replace(body, empty("No transactions in this range.", from.value || to.value ? "Widen or clear the date range." : hint));
+      replace(body, empty("No transactions in this range.", from.value || to.value || reason.value ? "Widen or clear the date range or the reason." : hint));
       return;
     }
     if (!shown.length) {
@@ -65,9 +78,9 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     const pages = Math.ceil(shown.length / pageSize);
     const rows = shown.slice(page * pageSize, (page + 1) * pageSize).map((t) => [
       f.date(t.date), h("span", { title: t.asset_id }, (names.get(t.asset_id)?.symbol || t.asset_id).toUpperCase()), h("span", { class: t.side === "buy" ? "pos" : "neg" }, t.side), t.reason ? f.title(t.reason) : "—",
-      f.qty(t.quantity), f.usd(t.price), f.cash(t.quantity !== null && t.price !== null ? t.quantity * t.price : null), f.cash(t.cost),
+      f.qty(t.quantity), f.usd(t.price), f.cash(value(t)), f.cash(t.fee), f.cash(t.slippage),
     ]);
-    const tb = table("Index transaction log", ["Date", "Asset", "Side", "Reason", "Quantity", "Price", "Value", "Cost"], rows, [false, false, false, false, true, true, true, true]);
+    const tb = table("Index transaction log", ["Date", "Asset", "Side", "Reason", "Quantity", "Price", "Value", "Fee", "Slippage"], rows, [false, false, false, false, true, true, true, true, true]);
     tb.id = "tx-table";
     // Raw values for tests and scripts: the cells show formatted text.
     const page0 = shown.slice(page * pageSize, (page + 1) * pageSize);
@@ -75,6 +88,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
       const t = page0[i];
       const d = (tr as HTMLElement).dataset;
       d.date = t.date; d.asset = t.asset_id; d.side = t.side; d.quantity = String(t.quantity); d.price = String(t.price);
+      d.reason = t.reason || ""; d.value = String(value(t)); d.fee = String(t.fee ?? null); d.slippage = String(t.slippage ?? null);
     });
     const prev = h("button", { type: "button", class: "secondary", onclick: () => { page--; draw(); } }, "‹ Previous");
     const next = h("button", { type: "button", class: "secondary", onclick: () => { page++; draw(); } }, "Next ›");
@@ -89,8 +103,11 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     try { await load(); filter(); } catch (err) { if (!signal.aborted) replace(body, problem(err, "Transactions", hint)); }
   });
   asset.addEventListener("input", filter);
-  reason.addEventListener("change", filter);
-  form.querySelector("#tx-csv")!.addEventListener("click", () => exportCSV(shown));
+  side.addEventListener("change", filter);
+  reason.addEventListener("change", async () => {
+    try { await load(); filter(); } catch (err) { if (!signal.aborted) replace(body, problem(err, "Transactions", hint)); }
+  });
+  form.querySelector("#tx-csv")!.addEventListener("click", () => exportCSV(shown, names));
   try {
     names = await assetIndex().catch(() => names);
     await load();
@@ -107,9 +124,10 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-function exportCSV(ts: Trade[]): void {
-  const head = ["date", "asset_id", "side", "reason", "quantity", "price", "cost"];
-  const lines = [head.join(",")].concat(ts.map((t) => [t.date, t.asset_id, t.side, t.reason ?? "", t.quantity, t.price, t.cost].map(csvCell).join(",")));
+// exportCSV downloads every filtered row (all pages of the API's cursor, not only the page shown).
+function exportCSV(ts: Trade[], names: Map<string, Asset>): void {
+  const head = ["date", "asset_id", "symbol", "side", "reason", "quantity", "price", "value", "fee", "slippage", "cost"];
+  const lines = [head.join(",")].concat(ts.map((t) => [t.date, t.asset_id, names.get(t.asset_id)?.symbol ?? "", t.side, t.reason ?? "", t.quantity, t.price, value(t), t.fee, t.slippage, t.cost].map(csvCell).join(",")));
   const blob = new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
   const a = h("a", { href: URL.createObjectURL(blob), download: "regime-transactions.csv" });
   document.body.append(a);
