@@ -155,6 +155,7 @@ func newKey(t testing.TB, ks regime.KeyStore, rnd *seqRand, scopes ...regime.Sco
 type fakeGauge struct {
 	mu      sync.Mutex
 	history []httpapi.Gauge
+	polled  chan struct{} // when not nil, receives (without blocking) after each Latest
 }
 
 func gaugeAt(d regime.Date, v float64, reg string) httpapi.Gauge {
@@ -176,6 +177,12 @@ func newFakeGauge() *fakeGauge {
 func (g *fakeGauge) Latest(context.Context) (httpapi.Gauge, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.polled != nil {
+		select {
+		case g.polled <- struct{}{}:
+		default:
+		}
+	}
 	return g.history[len(g.history)-1], nil
 }
 
@@ -236,8 +243,21 @@ func (fakeIndex) Trades(_ context.Context, r regime.DateRange) ([]httpapi.Trade,
 	if !r.Contains(d) {
 		return nil, nil
 	}
-	return []httpapi.Trade{{Date: d, AssetID: "bitcoin", Side: "buy", Quantity: 1, Price: 1000, Cost: 1},
-		{Date: d, AssetID: "bitcoin", Side: "sell", Quantity: 0.5, Price: 1000, Cost: 0.5}}, nil
+	return []httpapi.Trade{{Date: d, AssetID: "bitcoin", Side: "buy", Quantity: 1, Price: 1000, Value: 1000, Fee: 0.75, Slippage: 0.25, Cost: 1, Reason: "regime_change"},
+		{Date: d, AssetID: "bitcoin", Side: "sell", Quantity: 0.5, Price: 1000, Value: 500, Fee: 0.5, Slippage: 0, Cost: 0.5, Reason: "scheduled_rebalance"}}, nil
+}
+
+func (fakeIndex) Allocation(_ context.Context, r regime.DateRange) ([]httpapi.AllocationPoint, error) {
+	start := regime.MustDate("2017-01-01")
+	var out []httpapi.AllocationPoint
+	for i := 0; i < 30; i += 7 {
+		p := httpapi.AllocationPoint{Date: start.AddDays(i), Stable: 0.2, Cash: 0.1, Other: 0.1,
+			Top: []httpapi.HoldingWeight{{AssetID: "bitcoin", Symbol: "BTC", Weight: 0.4}, {AssetID: "alpha", Symbol: "ALP", Weight: 0.2}}}
+		if r.Contains(p.Date) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func (fakeIndex) Performance(_ context.Context, r regime.DateRange) (httpapi.Performance, error) {

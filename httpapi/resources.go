@@ -210,6 +210,14 @@ type rangePageParams struct {
 
 func (p *rangePageParams) check() error { return p.RangeParams.check() }
 
+type tradeParams struct {
+	Reason []string `query:"reason" enum:"scheduled_rebalance,regime_change,constituent_change,depeg,delisted,no_price" doc:"Only trades of these reasons (comma-separated)."`
+	RangeParams
+	PageParams
+}
+
+func (p *tradeParams) check() error { return p.RangeParams.check() }
+
 type rangeOnly struct{ RangeParams }
 
 func (p *rangeOnly) check() error { return p.RangeParams.check() }
@@ -273,6 +281,7 @@ func (s *Server) registerRoutes() {
 	handle(s, Route{Method: "GET", Path: "/v1/index", Scope: read, Tag: "index", Summary: "Index composition and weights."}, s.indexComposition)
 	handle(s, Route{Method: "GET", Path: "/v1/index/nav", Scope: read, Tag: "index", Summary: "Index NAV history."}, s.indexNAV)
 	handle(s, Route{Method: "GET", Path: "/v1/index/trades", Scope: read, Tag: "index", Summary: "Index transaction log."}, s.indexTrades)
+	handle(s, Route{Method: "GET", Path: "/v1/index/allocation", Scope: read, Tag: "index", Summary: "Index allocation over time: stablecoins, cash and the largest holdings as shares of NAV."}, s.indexAllocation)
 	handle(s, Route{Method: "GET", Path: "/v1/index/performance", Scope: read, Tag: "index", Summary: "Index performance analytics."}, s.indexPerformance)
 	handle(s, Route{Method: "GET", Path: "/v1/evaluations", Scope: read, Tag: "evaluations", Summary: "Evaluation results."}, s.listEvaluations)
 	s.add(Route{Method: "GET", Path: "/v1/events", Scope: read, Tag: "events", Summary: "Server-Sent Events: gauge updates, new signals, job progress (Last-Event-ID resume, heartbeats).",
@@ -753,13 +762,22 @@ func (s *Server) indexNAV(r *http.Request, p *rangePageParams, _ *noBody) (Page[
 	return paginate(nav, func(v NAVPoint) string { return dateKey(v.Date) }, p.PageParams)
 }
 
-func (s *Server) indexTrades(r *http.Request, p *rangePageParams, _ *noBody) (Page[Trade], error) {
+func (s *Server) indexTrades(r *http.Request, p *tradeParams, _ *noBody) (Page[Trade], error) {
 	if s.deps.Index == nil {
 		return Page[Trade]{}, notWired("the index")
 	}
 	ts, err := s.deps.Index.Trades(r.Context(), p.Range())
 	if err != nil {
 		return Page[Trade]{}, err
+	}
+	if len(p.Reason) > 0 {
+		kept := ts[:0:0]
+		for _, t := range ts {
+			if contains(p.Reason, t.Reason) {
+				kept = append(kept, t)
+			}
+		}
+		ts = kept
 	}
 	type seq struct {
 		i int
@@ -778,6 +796,17 @@ func (s *Server) indexTrades(r *http.Request, p *rangePageParams, _ *noBody) (Pa
 		out.Items[i] = v.t
 	}
 	return out, nil
+}
+
+func (s *Server) indexAllocation(r *http.Request, p *rangePageParams, _ *noBody) (Page[AllocationPoint], error) {
+	if s.deps.Index == nil {
+		return Page[AllocationPoint]{}, notWired("the index")
+	}
+	al, err := s.deps.Index.Allocation(r.Context(), p.Range())
+	if err != nil {
+		return Page[AllocationPoint]{}, err
+	}
+	return paginate(al, func(v AllocationPoint) string { return dateKey(v.Date) }, p.PageParams)
 }
 
 func (s *Server) indexPerformance(r *http.Request, p *rangeOnly, _ *noBody) (Performance, error) {

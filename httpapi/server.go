@@ -96,6 +96,11 @@ type Deps struct {
 	HTTPClient  *http.Client                                     // webhook client; nil uses a client with Webhook.Timeout
 	Sleep       func(ctx context.Context, d time.Duration) error // webhook backoff; nil sleeps
 	Version     string                                           // reported in the OpenAPI document
+	// UI serves the browser dashboard: GET and HEAD requests for a path
+	// that matches no route and is not under /v1/ go to it, without an API
+	// key (the dashboard's static files are open; the API it calls is not).
+	// Nil answers those paths with the 404 problem.
+	UI http.Handler
 }
 
 // Server is the Regime HTTP API. Create it with New, serve Handler or call
@@ -336,7 +341,8 @@ func (s *Server) add(rt Route) {
 }
 
 // finishMux answers other methods on known paths with 405 and unknown
-// paths with 404, both as problems.
+// paths with 404, both as problems; GET and HEAD of unknown paths outside
+// /v1/ go to Deps.UI when it is set.
 func (s *Server) finishMux() {
 	methods := map[string][]string{}
 	var paths []string
@@ -360,7 +366,16 @@ func (s *Server) finishMux() {
 				msg: "method " + r.Method + " not allowed; allowed: " + allow, header: http.Header{"Allow": {allow}}})
 		})
 	}
+	ui := s.deps.UI
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if ui != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+			r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+			if st := stateOf(r.Context()); st != nil {
+				st.route = "ui"
+			}
+			ui.ServeHTTP(w, r)
+			return
+		}
 		writeProblem(w, r, regime.Errorf(regime.ENOTFOUND, "no such endpoint; see /openapi.json"))
 	})
 }

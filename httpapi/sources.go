@@ -36,6 +36,9 @@ type IndexSource interface {
 	Trades(ctx context.Context, r regime.DateRange) ([]Trade, error)
 	// Performance returns performance analytics over r.
 	Performance(ctx context.Context, r regime.DateRange) (Performance, error)
+	// Allocation returns the index's actual holdings as shares of its NAV
+	// on the days of r it samples (at least every rebalance), by date.
+	Allocation(ctx context.Context, r regime.DateRange) ([]AllocationPoint, error)
 }
 
 // EvaluationSource supplies evaluation results (model and baseline
@@ -92,20 +95,57 @@ type Weight struct {
 	Weight  Num    `json:"weight"`
 }
 
-// NAVPoint is the index's value on a day.
+// NAVPoint is the index's value on a day, next to its benchmarks, all in
+// USD from the same initial NAV.
 type NAVPoint struct {
-	Date regime.Date `json:"date"`
-	NAV  Num         `json:"nav"`
+	Date       regime.Date `json:"date"`
+	NAV        Num         `json:"nav" doc:"Regime index NAV in USD at the close, after that day's trades."`
+	Exposure   Num         `json:"exposure" doc:"Risky share of the NAV at the close, 0..1."`
+	Level      *string     `json:"level" doc:"Gauge level in effect that day (e.g. bearish, bullish); null before the first."`
+	Benchmarks Benchmarks  `json:"benchmarks" doc:"The benchmarks' NAV in USD on the same day."`
 }
+
+// Benchmarks are the NAVs of the index's benchmarks on one day; a
+// benchmark not yet started is null.
+type Benchmarks struct {
+	BuyAndHold Num `json:"buy_and_hold" doc:"The same index, always invested."`
+	BTCHold    Num `json:"btc_hold" doc:"Bitcoin bought and held."`
+	SMA200     Num `json:"sma200" doc:"The same index, invested while BTC closes above its 200-day mean."`
+}
+
+// TradeReasons are the values of Trade.Reason, the reasons of the
+// backtest's transaction log.
+var TradeReasons = []string{"scheduled_rebalance", "regime_change", "constituent_change", "depeg", "delisted", "no_price"}
 
 // Trade is one row of the index's transaction log.
 type Trade struct {
-	Date     regime.Date `json:"date"`
+	Date     regime.Date `json:"date" doc:"Execution day (the close the trade is priced at)."`
 	AssetID  string      `json:"asset_id"`
 	Side     string      `json:"side" enum:"buy,sell"`
-	Quantity Num         `json:"quantity"`
-	Price    Num         `json:"price"`
-	Cost     Num         `json:"cost" doc:"Fees and slippage in USD."`
+	Quantity Num         `json:"quantity" doc:"Units traded, > 0."`
+	Price    Num         `json:"price" doc:"USD price: the close of date (the recovery price of a write-off)."`
+	Value    Num         `json:"value" doc:"quantity x price in USD."`
+	Fee      Num         `json:"fee" doc:"Fee in USD."`
+	Slippage Num         `json:"slippage" doc:"Slippage in USD."`
+	Cost     Num         `json:"cost" doc:"Fees and slippage in USD (fee + slippage)."`
+	Reason   string      `json:"reason" enum:"scheduled_rebalance,regime_change,constituent_change,depeg,delisted,no_price" doc:"Why the trade happened."`
+}
+
+// AllocationPoint is the index's actual holdings on a day, as shares of
+// its NAV (value / NAV at the close).
+type AllocationPoint struct {
+	Date   regime.Date     `json:"date"`
+	Stable Num             `json:"stable" doc:"Share held in stablecoins."`
+	Cash   Num             `json:"cash" doc:"Share held in US dollar cash."`
+	Top    []HoldingWeight `json:"top" doc:"The largest risky holdings (at most 8), by weight, largest first."`
+	Other  Num             `json:"other" doc:"Share of the other risky holdings."`
+}
+
+// HoldingWeight is one holding's share of the NAV.
+type HoldingWeight struct {
+	AssetID string `json:"asset_id"`
+	Symbol  string `json:"symbol"`
+	Weight  Num    `json:"weight"`
 }
 
 // Performance holds index performance analytics.
@@ -189,8 +229,8 @@ func (s *Server) storeGauge(g Gauge, now time.Time) *encodedGauge {
 	return e
 }
 
-// pollGauge polls the gauge source, publishing changes to SSE and regime
-// changes to the webhook.
+// pollGauge polls the gauge source, publishing changes to SSE and changes
+// of the regime state or the gauge level to the webhook.
 func (s *Server) pollGauge() {
 	defer s.bg.Done()
 	t := time.NewTicker(s.cfg.GaugePoll)
@@ -205,8 +245,9 @@ func (s *Server) pollGauge() {
 			if last == nil || last.Date != g.Date || float64(last.Value) != float64(g.Value) || last.Regime != g.Regime {
 				s.events.publish(TopicGauge, g)
 			}
-			if last != nil && last.Regime != g.Regime && s.hook != nil {
-				s.hook.send(RegimeChange{Type: "regime.changed", From: last.Regime, To: g.Regime, Date: g.Date, Gauge: g})
+			if last != nil && (last.Regime != g.Regime || last.Level != g.Level) && s.hook != nil {
+				s.hook.send(RegimeChange{Type: "regime.changed", From: last.Regime, To: g.Regime,
+					FromLevel: last.Level, ToLevel: g.Level, StateChanged: last.Regime != g.Regime, Date: g.Date, Gauge: g})
 			}
 			gg := g
 			last = &gg

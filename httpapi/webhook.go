@@ -26,14 +26,17 @@ type WebhookConfig struct {
 	Timeout     time.Duration // per attempt
 }
 
-// RegimeChange is the webhook payload sent when the gauge's regime
-// changes.
+// RegimeChange is the webhook payload sent when the gauge's regime state
+// (bull/bear) or its level (the named band of the value) changes.
 type RegimeChange struct {
-	Type  string      `json:"type" doc:"Always regime.changed."`
-	From  string      `json:"from"`
-	To    string      `json:"to"`
-	Date  regime.Date `json:"date"`
-	Gauge Gauge       `json:"gauge"`
+	Type         string      `json:"type" doc:"Always regime.changed."`
+	From         string      `json:"from" doc:"Previous regime state."`
+	To           string      `json:"to" doc:"New regime state (equal to from when only the level changed)."`
+	FromLevel    string      `json:"from_level" doc:"Previous gauge level."`
+	ToLevel      string      `json:"to_level" doc:"New gauge level."`
+	StateChanged bool        `json:"state_changed" doc:"Whether the regime state changed (false: only the level did)."`
+	Date         regime.Date `json:"date"`
+	Gauge        Gauge       `json:"gauge"`
 }
 
 // Webhook signature headers. The signature is
