@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,11 +270,80 @@ func TestRoutes(t *testing.T) {
 		if len(tr.Items) == 0 {
 			t.Fatal("no trades in 2017 Q1")
 		}
+		reasons := map[string]int{}
 		for _, x := range tr.Items {
 			if x.Date < regime.MustDate("2017-01-01") || x.Date > regime.MustDate("2017-03-31") || (x.Side != "buy" && x.Side != "sell") ||
 				!(x.Quantity > 0) || !(x.Cost >= 0) {
 				t.Errorf("trade %+v", x)
 			}
+			if math.Abs(float64(x.Value-x.Quantity*x.Price)) > 1e-6*float64(x.Value) || x.Cost != x.Fee+x.Slippage ||
+				!slices.Contains(httpapi.TradeReasons, x.Reason) {
+				t.Errorf("trade fields %+v", x)
+			}
+			reasons[x.Reason]++
+		}
+		if len(reasons) == 0 {
+			t.Error("no trade reasons")
+		}
+		for r, n := range reasons {
+			var only httpapi.Page[httpapi.Trade]
+			a.get(t, "/v1/index/trades?from=2017-01-01&to=2017-03-31&limit=1000&reason="+r, &only)
+			if len(only.Items) != n {
+				t.Errorf("reason=%s: %d trades, want %d", r, len(only.Items), n)
+			}
+		}
+		// Benchmarks start from the same NAV; exposure is a share; the
+		// level is the gauge's once it has a score.
+		first := nav.Items[0]
+		if first.Benchmarks.BuyAndHold != 1e6 || first.Benchmarks.BTCHold != 1e6 || first.Benchmarks.SMA200 != 1e6 {
+			t.Errorf("benchmarks on day one %+v", first.Benchmarks)
+		}
+		leveled := 0
+		for _, p := range nav.Items {
+			if !(p.Exposure >= 0 && p.Exposure <= 1+1e-9) || !(p.Benchmarks.BuyAndHold > 0) {
+				t.Errorf("nav point %+v", p)
+				break
+			}
+			if p.Level != nil {
+				leveled++
+			}
+		}
+		var g httpapi.Gauge
+		a.get(t, "/v1/gauge", &g)
+		last := nav.Items[len(nav.Items)-1]
+		if leveled == 0 || last.Level == nil || *last.Level != g.Level {
+			t.Errorf("levels: %d days with a level, last %v, gauge %q", leveled, last.Level, g.Level)
+		}
+	})
+	t.Run("index allocation", func(t *testing.T) {
+		var al httpapi.Page[httpapi.AllocationPoint]
+		a.get(t, "/v1/index/allocation?limit=1000", &al)
+		if len(al.Items) < 20 || al.Items[len(al.Items)-1].Date != lastDay {
+			t.Fatalf("allocation: %d points", len(al.Items))
+		}
+		var c httpapi.Composition
+		a.get(t, "/v1/index", &c)
+		for _, p := range al.Items {
+			sum := float64(p.Stable + p.Cash + p.Other)
+			for k, h := range p.Top {
+				sum += float64(h.Weight)
+				if h.Symbol == "" || !(h.Weight > 0) || (k > 0 && h.Weight > p.Top[k-1].Weight) {
+					t.Errorf("%s: holding %+v", p.Date, h)
+				}
+			}
+			if len(p.Top) > serve.AllocationTop || math.Abs(sum-1) > 1e-6 || p.Stable < 0 || p.Other < 0 {
+				t.Errorf("%s: %d top holdings, shares sum to %v: %+v", p.Date, len(p.Top), sum, p)
+			}
+		}
+		var part httpapi.Page[httpapi.AllocationPoint]
+		a.get(t, "/v1/index/allocation?from=2017-01-01&to=2017-01-31", &part)
+		for _, p := range part.Items {
+			if p.Date < regime.MustDate("2017-01-01") || p.Date > regime.MustDate("2017-01-31") {
+				t.Errorf("out of range %s", p.Date)
+			}
+		}
+		if len(part.Items) == 0 {
+			t.Error("no allocation in January 2017")
 		}
 	})
 	t.Run("index performance", func(t *testing.T) {
