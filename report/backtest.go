@@ -147,6 +147,49 @@ type Backtest struct {
 	Runs     []Run                `json:"runs"`
 	Windows  []Window             `json:"windows"`
 	Sweep    *Sweep               `json:"sweep,omitempty"`
+	NAV      *NAV                 `json:"nav,omitempty"` // only when asked for (WithNAV)
+}
+
+// NAV is the daily NAV of every run of a backtest on the regime index's
+// simulated days, in USD from the same initial NAV, with the regime
+// index's risky exposure (0..1). A run without a value on a day has null.
+type NAV struct {
+	Dates    []regime.Date    `json:"dates"`
+	Series   map[string][]Num `json:"series" doc:"One series per run: regime, buy_and_hold, btc_hold, sma200."`
+	Exposure []Num            `json:"exposure"`
+}
+
+// NewNAV returns the daily series of rep's comparison, aligned with the
+// first run's (the regime index's) dates.
+func NewNAV(rep *engine.BacktestReport) *NAV {
+	cmp := rep.Comparison
+	base := cmp.Results[0]
+	o := &NAV{Dates: append([]regime.Date{}, base.Dates...), Series: map[string][]Num{}, Exposure: make([]Num, len(base.Dates))}
+	row := make(map[regime.Date]int, len(base.Dates))
+	for i, d := range base.Dates {
+		row[d] = i
+		o.Exposure[i] = Num(base.Exposure[i])
+	}
+	for k, name := range cmp.Names {
+		s := make([]Num, len(base.Dates))
+		for i := range s {
+			s[i] = Num(math.NaN())
+		}
+		for i, d := range cmp.Results[k].Dates {
+			if j, ok := row[d]; ok {
+				s[j] = Num(cmp.Results[k].NAV[i])
+			}
+		}
+		o.Series[name] = s
+	}
+	return o
+}
+
+// WithNAV returns b with the daily NAV series of rep (the "nav" field of
+// `regime backtest --nav-json` and of a backtest job with "nav": true).
+func (b Backtest) WithNAV(rep *engine.BacktestReport) Backtest {
+	b.NAV = NewNAV(rep)
+	return b
 }
 
 // NewBacktest builds the JSON report of rep and, when not nil, of the sweep sw.

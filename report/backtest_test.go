@@ -100,3 +100,61 @@ func TestNewBacktest(t *testing.T) {
 		})
 	}
 }
+
+func TestNAVSeries(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := engine.SynthToStore(ctx, st, synth.Config{Seed: 5, Tokens: 8, Days: 800}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine.Backtest(ctx, st, engine.BacktestOptions{Strategy: engine.StrategySMA200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := json.Marshal(report.NewBacktest(rep, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain, []byte(`"nav"`)) {
+		t.Error("a report without WithNAV has a nav field")
+	}
+	b := report.NewBacktest(rep, nil).WithNAV(rep)
+	withNAV, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The nav field is added at the end; the rest is unchanged.
+	if !bytes.HasPrefix(withNAV, plain[:len(plain)-1]) || bytes.Contains(withNAV, []byte("NaN")) {
+		t.Errorf("report with nav does not extend the plain one: %.200s", withNAV[len(plain)-1:])
+	}
+	var v struct {
+		NAV struct {
+			Dates    []regime.Date         `json:"dates"`
+			Series   map[string][]*float64 `json:"series"`
+			Exposure []*float64            `json:"exposure"`
+		} `json:"nav"`
+	}
+	if err := json.Unmarshal(withNAV, &v); err != nil {
+		t.Fatal(err)
+	}
+	res := rep.Comparison.Results[0]
+	n := len(res.Dates)
+	if len(v.NAV.Dates) != n || len(v.NAV.Exposure) != n || n == 0 || v.NAV.Dates[0] != res.Dates[0] {
+		t.Fatalf("nav has %d dates and %d exposures, want %d", len(v.NAV.Dates), len(v.NAV.Exposure), n)
+	}
+	for _, name := range []string{"regime", "buy_and_hold", "btc_hold", "sma200"} {
+		s := v.NAV.Series[name]
+		if len(s) != n || s[0] == nil || *s[0] != rep.Input.Config.InitialNAV {
+			t.Errorf("series %s: %d values, first %v", name, len(s), s[0])
+		}
+	}
+	for i, x := range v.NAV.Series["regime"] {
+		if x == nil || *x != res.NAV[i] {
+			t.Fatalf("regime NAV day %d = %v, want %v", i, x, res.NAV[i])
+		}
+	}
+}

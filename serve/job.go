@@ -31,6 +31,7 @@ type BacktestParams struct {
 	Fee          *float64 `json:"fee,omitempty"`            // fee as a fraction of traded value (0.001)
 	Initial      float64  `json:"initial,omitempty"`        // starting NAV in USD (1000000)
 	NoStableFill bool     `json:"no_stable_fill,omitempty"` // leave stablecoin days without a close unpriced
+	NAV          bool     `json:"nav,omitempty"`            // add the daily NAV series ("nav", like --nav-json)
 }
 
 // ParseBacktestParams decodes and validates job parameters. Errors are
@@ -48,7 +49,7 @@ func ParseBacktestParams(raw json.RawMessage) (BacktestParams, error) {
 		case errors.As(err, &te):
 			return p, regime.Errorf(regime.EINVALID, "params.%s: want a %s, not a JSON %s", te.Field, te.Type, te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return p, regime.Errorf(regime.EINVALID, "params: unknown field %s (known: strategy, from, to, split, exposure, n, scheme, rebalance, fee, initial, no_stable_fill)",
+			return p, regime.Errorf(regime.EINVALID, "params: unknown field %s (known: strategy, from, to, split, exposure, n, scheme, rebalance, fee, initial, no_stable_fill, nav)",
 				strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
 		return p, regime.Errorf(regime.EINVALID, "params: not a JSON object of backtest parameters: %v", err)
@@ -146,7 +147,8 @@ func (p BacktestParams) Options(gauge engine.GaugeOptions) (engine.BacktestOptio
 
 // BacktestJob is the "backtest" httpapi.JobRunner: it runs the backtest
 // of params (BacktestParams) and returns report.Backtest, the value
-// `regime backtest --json` prints for the same parameters. Progress is
+// `regime backtest --json` prints for the same parameters (with "nav":
+// true, the value of --nav-json, which adds the daily NAV series). Progress is
 // forwarded per stage (done and total of the running stage). The gauge
 // strategy reuses the cached gauge run when the backtest covers the
 // store's whole calendar.
@@ -178,5 +180,9 @@ func (s *Sources) BacktestJob(ctx context.Context, params json.RawMessage, progr
 	if err != nil {
 		return nil, err
 	}
-	return report.NewBacktest(rep, nil), nil
+	out := report.NewBacktest(rep, nil)
+	if p.NAV {
+		out = out.WithNAV(rep)
+	}
+	return out, nil
 }

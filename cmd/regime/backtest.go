@@ -41,8 +41,9 @@ type backtestCmd struct {
 	Workers   int    `help:"Sweep: parallel workers (0 = all cores)." default:"0"`
 	Top       int    `help:"Sweep: trials to print." default:"10"`
 
-	JSON bool `name:"json" help:"Machine-readable output (missing values are null)."`
-	CSV  bool `name:"csv" help:"Metrics as CSV: one row per window and run."`
+	JSON    bool `name:"json" help:"Machine-readable output (missing values are null)."`
+	NAVJSON bool `name:"nav-json" help:"Print the --json report with a \"nav\" field: the daily NAV of every run and the regime index's exposure (implies --json)."`
+	CSV     bool `name:"csv" help:"Metrics as CSV: one row per window and run."`
 }
 
 func (c backtestCmd) Help() string {
@@ -149,8 +150,9 @@ func intList(flag, s string) ([]int, error) {
 }
 
 func (c backtestCmd) Run(g *globals) error {
+	c.JSON = c.JSON || c.NAVJSON
 	if c.JSON && c.CSV {
-		return regime.Errorf(regime.EINVALID, "give at most one of --json and --csv")
+		return regime.Errorf(regime.EINVALID, "give at most one of --json (or --nav-json) and --csv")
 	}
 	opt, err := c.options()
 	if err != nil {
@@ -199,7 +201,11 @@ func (c backtestCmd) Run(g *globals) error {
 	}
 	switch {
 	case c.JSON:
-		return writeJSON(g.stdout, backtestJSON(rep, sw))
+		out := backtestJSON(rep, sw)
+		if c.NAVJSON {
+			out = out.WithNAV(rep)
+		}
+		return writeJSON(g.stdout, out)
 	case c.CSV:
 		return writeBacktestCSV(g.stdout, rep)
 	}

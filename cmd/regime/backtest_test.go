@@ -98,6 +98,7 @@ func TestBacktestCommand(t *testing.T) {
 			{[]string{"--split", "2017-13-01"}, "--split"},
 			{[]string{"--exposure", "1,0,0,0,0"}, "exposure"},
 			{[]string{"--json", "--csv"}, "at most one"},
+			{[]string{"--nav-json", "--csv"}, "at most one"},
 			{[]string{"--sweep", "--ns", "ten"}, "--ns"},
 			{[]string{"--from", "2030-01-01"}, "empty"},
 		} {

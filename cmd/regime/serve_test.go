@@ -124,6 +124,7 @@ func TestServeMatchesCLI(t *testing.T) {
 					"--exposure", "0,0,0.5,1,1", "--fee", "0.002", "--initial", "50000"}},
 			{"sma200", `{"strategy":"sma200","to":"2017-10-31","split":"none","no_stable_fill":true}`,
 				[]string{"--strategy", "sma200", "--to", "2017-10-31", "--split", "none", "--no-stable-fill"}},
+			{"nav", `{"nav":true,"from":"2016-03-01","n":10}`, []string{"--nav-json", "--from", "2016-03-01", "--n", "10"}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -155,6 +156,9 @@ func TestServeMatchesCLI(t *testing.T) {
 				}
 				if !bytes.Equal(a.Bytes(), b.Bytes()) {
 					t.Errorf("job result differs from the CLI:\n api %.300s\n cli %.300s", a.Bytes(), b.Bytes())
+				}
+				if hasNAV := bytes.Contains(a.Bytes(), []byte(`"nav":{"dates":[`)); hasNAV != strings.Contains(tc.params, `"nav":true`) {
+					t.Errorf("nav field present: %v", hasNAV)
 				}
 			})
 		}
