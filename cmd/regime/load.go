@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/backtest"
 	"github.com/regime-engine/regime/engine"
+	"github.com/regime-engine/regime/sqlite"
 	"github.com/regime-engine/regime/synth"
 )
 
@@ -116,14 +121,22 @@ type demoCmd struct {
 	StoreOnly bool   `help:"Stop after building the store (no gauge, no index backtest)."`
 	Split     string `help:"Report the index backtest's in-sample (before DATE) and out-of-sample (from DATE) windows separately." default:"2021-01-01" placeholder:"DATE"`
 	JSON      bool   `name:"json" help:"Machine-readable summary."`
+	Serve     bool   `help:"After the pipeline, serve the dashboard and the API on the store (like regime serve) with an admin key named demo-dashboard, print the dashboard's URL and run until Ctrl-C."`
+	Addr      string `default:"127.0.0.1:8080" help:"Listen address of --serve." placeholder:"HOST:PORT"`
 }
+
+// demoKeyName names the admin key of `regime demo --serve`.
+const demoKeyName = "demo-dashboard"
 
 func (c demoCmd) Help() string {
 	return "Runs the pipeline end to end, offline, on the embedded store: builds the store (synthetic\n" +
 		"market by default; real data with --data), summarises it, computes the Market Gauge\n" +
 		"walk-forward and runs the regime-switching index against its benchmarks. Re-running is safe:\n" +
 		"every write is an idempotent upsert.\n\n" +
-		"Example:\n  regime demo\n  regime demo --data ../shared/data --db real.db"
+		"--serve then serves the dashboard and the /v1 API on the store (the code of `regime serve`)\n" +
+		"with an admin key named demo-dashboard, whose token is kept in <db>.dashboard-key (mode 0600)\n" +
+		"and reused by the next --serve; it prints dashboard: http://ADDR/#key=TOKEN and runs until Ctrl-C.\n\n" +
+		"Example:\n  regime demo\n  regime demo --data ../shared/data --db real.db\n  regime demo --serve --addr 127.0.0.1:8080"
 }
 
 func (c demoCmd) Run(g *globals) error {
@@ -162,6 +175,9 @@ func (c demoCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
+	if c.Serve && c.StoreOnly {
+		return regime.Errorf(regime.EINVALID, "--serve needs the pipeline: drop --store-only")
+	}
 	if c.StoreOnly {
 		if c.JSON {
 			return writeJSON(g.stdout, sum)
@@ -173,7 +189,66 @@ func (c demoCmd) Run(g *globals) error {
 			return err
 		}
 	}
-	return c.pipeline(g, st, sum)
+	if err := c.pipeline(g, st, sum); err != nil || !c.Serve {
+		return err
+	}
+	return c.serveDashboard(g, st)
+}
+
+// serveDashboard serves the dashboard and the API on st with the code of
+// `regime serve` (its flag defaults, --addr from the demo), with the
+// demo-dashboard admin key; it prints the dashboard's URL with the key in
+// the fragment once it listens and returns when g.ctx is cancelled.
+func (c demoCmd) serveDashboard(g *globals, st *sqlite.Store) error {
+	token, err := demoKey(g.ctx, st, g.DB+".dashboard-key")
+	if err != nil {
+		return err
+	}
+	sc, err := defaultServeCmd()
+	if err != nil {
+		return err
+	}
+	sc.Addr, sc.LogLevel, sc.NoAccessLog = c.Addr, "warn", true
+	return sc.serve(g, st, func(addr net.Addr) {
+		fmt.Fprintf(g.stdout, "\ndashboard: http://%s/#key=%s\n(serving the API and the dashboard on %s; Ctrl-C stops)\n", addr, token, g.DB)
+	})
+}
+
+// demoKey returns the token of the store's live demo-dashboard admin key,
+// kept in the file at path. When the file is missing or its token no
+// longer opens a live demo-dashboard key, it revokes the store's other
+// demo-dashboard keys (their tokens are lost), creates a new one and
+// writes its token to path (mode 0600).
+func demoKey(ctx context.Context, st *sqlite.Store, path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		tok := strings.TrimSpace(string(b))
+		if k, err := st.KeyByHash(ctx, regime.HashAPIKey(tok)); err == nil && k.Name == demoKeyName && !k.Revoked() && k.Allows(regime.ScopeAdmin) {
+			return tok, nil
+		}
+	}
+	keys, err := st.ListKeys(ctx)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	for _, k := range keys {
+		if k.Name == demoKeyName && !k.Revoked() {
+			if err := st.RevokeKey(ctx, k.ID, now); err != nil {
+				return "", err
+			}
+		}
+	}
+	k, tok, err := regime.NewAPIKey(rand.Reader, demoKeyName, []regime.Scope{regime.ScopeAdmin}, now)
+	if err != nil {
+		return "", err
+	}
+	if err := st.CreateKey(ctx, k); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", regime.Errorf(regime.EINVALID, "cannot keep the dashboard key in %s: %v", path, err)
+	}
+	return tok, nil
 }
 
 // pipeline runs the stages after the store: the Market Gauge walk-forward

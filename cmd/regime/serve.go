@@ -10,9 +10,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/httpapi"
 	"github.com/regime-engine/regime/serve"
+	"github.com/regime-engine/regime/sqlite"
+	"github.com/regime-engine/regime/web"
 )
 
 type serveCmd struct {
@@ -46,7 +49,8 @@ func (c serveCmd) Help() string {
 		"signals and index are computed once per store content and recomputed when it changes (checked\n" +
 		"every --hash-ttl); new readings go to /v1/events and a regime change to the webhook.\n" +
 		"--update daily also runs `regime ingest` every day at --update-at (UTC) and recomputes. Every /v1 route needs an API key (create one with `regime keys create`), sent as\n" +
-		"Authorization: Bearer <key> or X-API-Key. /healthz, /readyz, /openapi.json and /docs are open.\n" +
+		"Authorization: Bearer <key> or X-API-Key. /healthz, /readyz, /openapi.json, /docs and the dashboard's\n" +
+		"static files at / are open (the dashboard asks for a key and calls /v1 with it).\n" +
 		"SIGINT/SIGTERM stop accepting, finish running requests and checkpoint unfinished jobs to\n" +
 		"<db>.jobs.json, which the next start requeues.\n\n" +
 		"Example:\n  regime keys create --name me --scopes read,jobs\n  regime serve --addr 127.0.0.1:8080\n" +
@@ -54,6 +58,19 @@ func (c serveCmd) Help() string {
 }
 
 func (c serveCmd) Run(g *globals) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	st, err := g.openStore(true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return c.serve(g, st, nil)
+}
+
+// check validates the flags that need no store.
+func (c serveCmd) check() error {
 	if c.WebhookSecret == "" && c.WebhookURL != "" {
 		return regime.Errorf(regime.EINVALID, "--webhook-url needs a secret: set REGIME_WEBHOOK_SECRET")
 	}
@@ -61,12 +78,37 @@ func (c serveCmd) Run(g *globals) error {
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return regime.Errorf(regime.EINVALID, "--log-level %q: want debug, info, warn or error", c.LogLevel)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	st, err := g.openStore(true)
+	return nil
+}
+
+// defaultServeCmd returns serveCmd with its flags' defaults (and their
+// environment variables), for commands that start the server themselves
+// (`regime demo --serve`).
+func defaultServeCmd() (serveCmd, error) {
+	var v struct {
+		Serve serveCmd `embed:""`
+	}
+	p, err := kong.New(&v, kong.Name("regime serve"), kong.Exit(func(int) {}))
 	if err != nil {
+		return serveCmd{}, err
+	}
+	if _, err := p.Parse(nil); err != nil {
+		return serveCmd{}, regime.Errorf(regime.EINVALID, "serve settings: %v", err)
+	}
+	return v.Serve, nil
+}
+
+// serve runs the API and the dashboard on the open store st until g.ctx is
+// cancelled, then shuts down gracefully. ready, when set, is called with
+// the listening address before the first connection is accepted.
+func (c serveCmd) serve(g *globals, st *sqlite.Store, ready func(addr net.Addr)) error {
+	if err := c.check(); err != nil {
 		return err
 	}
-	defer st.Close()
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(c.LogLevel))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	var err error
 	cfg := httpapi.DefaultConfig()
 	cfg.Addr = c.Addr
 	cfg.CORSOrigins = c.CORSOrigins
@@ -109,7 +151,8 @@ func (c serveCmd) Run(g *globals) error {
 		log.Info("checkpointed unfinished jobs", "jobs", len(cps), "file", cpPath)
 		return os.WriteFile(cpPath, b, 0o600)
 	}
-	srv, err = httpapi.New(cfg, withSources(httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint}, src))
+	srv, err = httpapi.New(cfg, withSources(httpapi.Deps{Store: st, Keys: st, Logger: log, Version: version, Checkpoint: checkpoint,
+		UI: web.Handler()}, src))
 	if err != nil {
 		return err
 	}
@@ -141,6 +184,9 @@ func (c serveCmd) Run(g *globals) error {
 	l, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return regime.Errorf(regime.EINVALID, "cannot listen on %s: %v", c.Addr, err)
+	}
+	if ready != nil {
+		ready(l.Addr())
 	}
 	return srv.Serve(g.ctx, l)
 }
