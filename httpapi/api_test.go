@@ -43,7 +43,8 @@ func fillPath(rt httpapi.Route, asset, job string) string {
 }
 
 func TestAuthMatrix(t *testing.T) {
-	e := newEnv(t, wireAll)
+	ui := &recordingUI{}
+	e := newEnv(t, wireAll, func(_ *httpapi.Config, d *httpapi.Deps) { d.UI = ui })
 	asset := firstAsset(t, e)
 	w := e.do(t, "POST", "/v1/jobs", e.admin, []byte(`{"kind":"backtest"}`))
 	if w.Code != http.StatusAccepted {
@@ -101,6 +102,20 @@ func TestAuthMatrix(t *testing.T) {
 	want := []string{"/docs", "/healthz", "/openapi.json", "/readyz"}
 	if got := sortedKeys(open); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("open routes = %v, want %v", got, want)
+	}
+	// The dashboard's static files are open like /docs, with any key or none;
+	// the API routes above never reached it.
+	for _, p := range []string{"/", "/index.html"} {
+		for _, key := range []string{"", "hello", e.revoked, e.read} {
+			if w := e.do(t, "GET", p, key, nil); w.Code != 200 {
+				t.Errorf("GET %s (key %q): %d", p, key, w.Code)
+			}
+		}
+	}
+	for _, p := range ui.paths {
+		if strings.HasPrefix(p, "/v1") {
+			t.Errorf("the UI received %s", p)
+		}
 	}
 	// The X-API-Key header works as well as Authorization.
 	req := httptest.NewRequest("GET", "/v1/stats", nil)
