@@ -6,12 +6,20 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
+	"maps"
+	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +29,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/regime-engine/regime"
-	"github.com/regime-engine/regime/detect"
 	"github.com/regime-engine/regime/engine"
 	"github.com/regime-engine/regime/httpapi"
+	"github.com/regime-engine/regime/serve"
 	"github.com/regime-engine/regime/sqlite"
 	"github.com/regime-engine/regime/synth"
 	"github.com/regime-engine/regime/web"
@@ -119,7 +127,7 @@ func demoStore(t *testing.T) *sqlite.Store {
 			return
 		}
 		defer st.Close()
-		storeErr = engine.SynthToStore(context.Background(), st, synth.Config{Seed: 11, Tokens: 30, Days: 900})
+		storeErr = engine.SynthToStore(context.Background(), st, synth.Config{Seed: 11, Tokens: 30, Days: 1100})
 	})
 	if storeErr != nil {
 		t.Fatalf("demo store: %v", storeErr)
@@ -143,33 +151,16 @@ func start(t *testing.T, st *sqlite.Store, full bool) *server {
 	if err := st.CreateKey(ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	deps := httpapi.Deps{Store: st, Keys: st, Jobs: map[string]httpapi.JobRunner{}}
+	// As `regime serve`: the dashboard is the API's UI (open), /v1 needs the key.
+	deps := httpapi.Deps{Store: st, Keys: st, Jobs: map[string]httpapi.JobRunner{}, UI: web.Handler()}
 	t0 := time.Now()
 	defer func() { t.Logf("server ready in %v", time.Since(t0).Round(time.Millisecond)) }()
 	if full {
-		deps.Jobs["backtest"] = backtestRunner(st)
-		p, err := engine.LoadPanel(ctx, st, regime.DateRange{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opt := engine.DefaultGaugeOptions()
-		opt.NoModels = true
-		run, err := engine.RunGauge(ctx, st, p, opt)
-		if err != nil {
-			t.Fatalf("gauge: %v", err)
-		}
-		deps.Gauge = newGaugeSource(run)
-		n := len(p.Dates)
-		rows, err := engine.TokenSignals(ctx, st, p, []int{n - 3, n - 2, n - 1}, 30, detect.DefaultTokenConfluence())
-		if err != nil {
-			t.Fatalf("signals: %v", err)
-		}
-		deps.Signals = newSignalSource(rows)
-		rep, err := engine.Backtest(ctx, st, engine.BacktestOptions{Strategy: engine.StrategySMA200})
-		if err != nil {
-			t.Fatalf("backtest: %v", err)
-		}
-		deps.Index = &indexSource{res: rep.Comparison.Results[0]}
+		// The engine-backed sources of `regime serve`, on the synthetic store.
+		src := serve.New(st, serve.DefaultOptions())
+		t.Cleanup(func() { src.Close() })
+		deps.Gauge, deps.Signals, deps.Index, deps.Evaluations = src, src, src, src
+		deps.Jobs["backtest"] = src.BacktestJob
 	}
 	cfg := httpapi.DefaultConfig()
 	cfg.RateLimit = 0
@@ -182,7 +173,20 @@ func start(t *testing.T, st *sqlite.Store, full bool) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: web.Mount(api.Handler()), ReadHeaderTimeout: 5 * time.Second}
+	handler := api.Handler()
+	srv := &server{url: "http://" + l.Addr().String(), token: token, api: api}
+	if full {
+		// Compute the gauge, the signals and the index before the browser
+		// starts (the first request computes them).
+		req := httptest.NewRequest("GET", "/v1/index/performance", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("GET /v1/index/performance: %d %s", rec.Code, rec.Body)
+		}
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(l)
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -190,7 +194,7 @@ func start(t *testing.T, st *sqlite.Store, full bool) *server {
 		api.Shutdown(sctx)
 		hs.Shutdown(sctx)
 	})
-	return &server{url: "http://" + l.Addr().String(), token: token, api: api}
+	return srv
 }
 
 // browser is headless Chromium with the console messages it logged.
@@ -331,9 +335,60 @@ func (b *browser) shot(t *testing.T, dir, name string) {
 			buf = small.Bytes()
 		}
 	}
+	// Above 300 KB (the budget of docs/img), 256 colours: the page is
+	// mostly flat colours.
+	if len(buf) > 300<<10 {
+		if img, err := png.Decode(bytes.NewReader(buf)); err == nil {
+			var small bytes.Buffer
+			if (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&small, quantize(img)) == nil && small.Len() < len(buf) {
+				buf = small.Bytes()
+			}
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// quantize maps img to a palette of its 256 most frequent colours
+// (nearest colour, no dithering), ties broken by colour for
+// deterministic output.
+func quantize(img image.Image) *image.Paletted {
+	r := img.Bounds()
+	rgba := image.NewRGBA(r)
+	draw.Draw(rgba, r, img, r.Min, draw.Src)
+	at := func(i int) color.RGBA {
+		px := rgba.Pix[i : i+4 : i+4]
+		return color.RGBA{px[0] &^ 3, px[1] &^ 3, px[2] &^ 3, px[3]}
+	}
+	freq := map[color.RGBA]int{}
+	for i := 0; i < len(rgba.Pix); i += 4 {
+		freq[at(i)]++
+	}
+	cs := slices.Collect(maps.Keys(freq))
+	key := func(c color.RGBA) int { return int(c.R)<<24 | int(c.G)<<16 | int(c.B)<<8 | int(c.A) }
+	slices.SortFunc(cs, func(a, b color.RGBA) int {
+		if freq[a] != freq[b] {
+			return freq[b] - freq[a]
+		}
+		return key(a) - key(b)
+	})
+	pal := make(color.Palette, 0, 256)
+	for _, c := range cs[:min(256, len(cs))] {
+		pal = append(pal, c)
+	}
+	p := image.NewPaletted(r, pal)
+	index := map[color.RGBA]uint8{}
+	for i, j := 0, 0; i < len(rgba.Pix); i, j = i+4, j+1 {
+		c := at(i)
+		k, ok := index[c]
+		if !ok {
+			k = uint8(pal.Index(c))
+			index[c] = k
+		}
+		p.Pix[j] = k
+	}
+	return p
 }
 
 func (b *browser) count(t *testing.T, sel string) int {
@@ -431,6 +486,17 @@ func TestDashboard(t *testing.T) {
 	t.Run("index", func(t *testing.T) {
 		b.open(t, srv, "index")
 		b.do(t, "index charts", visible(`#nav canvas`, `#drawdown canvas`, `#holdings canvas`, `#allocation canvas`, `#metrics .metric`, `#monthly tbody tr`))
+		// The index against its three benchmarks, NAV and drawdown.
+		for _, sel := range []string{"#nav .chart", "#drawdown .chart"} {
+			if n := eval[string](t, b, fmt.Sprintf(`document.querySelector(%q).dataset.series`, sel)); n != "4" {
+				t.Errorf("%s draws %s series, want 4 (index, buy and hold, BTC, SMA200)", sel, n)
+			}
+		}
+		var nav httpapi.Page[httpapi.NAVPoint]
+		srv.get(t, "/v1/index/nav?limit=1000", &nav)
+		if len(nav.Items) == 0 || math.IsNaN(float64(nav.Items[len(nav.Items)-1].Benchmarks.BTCHold)) {
+			t.Errorf("/v1/index/nav has no BTC benchmark: %d points", len(nav.Items))
+		}
 		var c httpapi.Composition
 		srv.get(t, "/v1/index", &c)
 		held := 0
@@ -455,8 +521,9 @@ func TestDashboard(t *testing.T) {
 		b.open(t, srv, "transactions")
 		b.do(t, "table", visible(`#tx-table tbody tr`))
 		row := eval[map[string]string](t, b, `Object.assign({}, document.querySelector("#tx-table tbody tr").dataset)`)
-		got := fmt.Sprintf("%s %s %s %s %s", row["date"], row["asset"], row["side"], row["quantity"], row["price"])
-		wantS := fmt.Sprintf("%s %s %s %s %s", want.Date, want.AssetID, want.Side, jsNum(float64(want.Quantity)), jsNum(float64(want.Price)))
+		got := fmt.Sprintf("%s %s %s %s %s %s %s %s %s", row["date"], row["asset"], row["side"], row["quantity"], row["price"], row["value"], row["fee"], row["slippage"], row["reason"])
+		wantS := fmt.Sprintf("%s %s %s %s %s %s %s %s %s", want.Date, want.AssetID, want.Side, jsNum(float64(want.Quantity)), jsNum(float64(want.Price)),
+			jsNum(float64(want.Value)), jsNum(float64(want.Fee)), jsNum(float64(want.Slippage)), want.Reason)
 		if got != wantS {
 			t.Errorf("first row %q, API's first trade %q", got, wantS)
 		}
@@ -467,6 +534,28 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("asset filter %q shows %d rows of other assets", want.AssetID, others)
 		}
 		eval[bool](t, b, `(() => { const i = document.querySelector("#tx-asset"); i.value = ""; return i.dispatchEvent(new Event("input")); })()`)
+		total := eval[int](t, b, `+document.querySelector("#tx-count").dataset.count`)
+
+		// Filter by reason (sent to the API): fewer rows, all of that
+		// reason, as many as the API has.
+		reason := "regime_change"
+		if want.Reason == reason {
+			reason = "scheduled_rebalance"
+		}
+		n := countTrades(t, srv, "reason="+reason)
+		if n == 0 || n >= total {
+			t.Fatalf("the API has %d %s trades of %d: the filter cannot be checked", n, reason, total)
+		}
+		pick := func(v string) string {
+			return fmt.Sprintf(`(() => { const s = document.querySelector("#tx-reason"); s.value = %q; return s.dispatchEvent(new Event("change")); })()`, v)
+		}
+		eval[bool](t, b, pick(reason))
+		b.do(t, "reason filter", visible(fmt.Sprintf(`#tx-count[data-count="%d"]`, n)))
+		if others := eval[int](t, b, fmt.Sprintf(`[...document.querySelectorAll("#tx-table tbody tr")].filter(r => r.dataset.reason !== %q).length`, reason)); others != 0 {
+			t.Errorf("reason filter %q shows %d rows of other reasons", reason, others)
+		}
+		eval[bool](t, b, pick(""))
+		b.do(t, "reason filter cleared", visible(fmt.Sprintf(`#tx-count[data-count="%d"]`, total)))
 		b.shot(t, out, "transactions")
 		b.noErrors(t, "transactions")
 	})
@@ -504,17 +593,32 @@ func TestDashboard(t *testing.T) {
 	})
 
 	t.Run("backtest", func(t *testing.T) {
+		// Split the store's calendar in two: in- and out-of-sample windows.
+		var nav httpapi.Page[httpapi.NAVPoint]
+		srv.get(t, "/v1/index/nav?limit=1000", &nav)
+		if len(nav.Items) < 100 {
+			t.Fatalf("/v1/index/nav has %d points", len(nav.Items))
+		}
+		split := nav.Items[len(nav.Items)/2].Date.String()
 		b.open(t, srv, "backtest")
 		b.do(t, "submit backtest",
 			chromedp.SetValue(chromedp.CSS(`#bt-strategy`), "sma200"),
+			chromedp.SetValue(chromedp.CSS(`#bt-split`), split),
 			chromedp.Click(chromedp.CSS(`#bt-submit`)),
-			visible(`#bt-progress`, `#bt-status[data-state="succeeded"]`, `#bt-result canvas`))
+			visible(`#bt-progress`, `#bt-status[data-state="succeeded"]`, `#bt-nav canvas`, `#bt-drawdown canvas`, `#bt-metrics tbody tr`))
 		prog := eval[[]float64](t, b, `(() => { const p = document.querySelector("#bt-progress"); return [p.value, p.max]; })()`)
 		if len(prog) != 2 || prog[1] <= 0 || prog[0] != prog[1] {
 			t.Errorf("progress at the end: %v, want value = max > 0", prog)
 		}
-		if n := b.count(t, "#bt-result table tbody tr"); n == 0 {
-			t.Error("no metrics table in the backtest result")
+		if n := eval[string](t, b, `document.querySelector("#bt-nav .chart").dataset.series`); n != "4" {
+			t.Errorf("backtest NAV chart draws %s series, want 4", n)
+		}
+		// One metrics column per run, one table per window (full, in- and out-of-sample).
+		if n := b.count(t, "#bt-metrics thead th"); n != 5 {
+			t.Errorf("metrics table has %d columns, want the metric and 4 runs", n)
+		}
+		if n := b.count(t, "#bt-result .bt-window table"); n != 3 {
+			t.Errorf("%d window tables, want 3 (full, in-sample, out-of-sample)", n)
 		}
 		b.shot(t, out, "backtest")
 		b.noErrors(t, "backtest")
@@ -556,6 +660,23 @@ func TestDashboard(t *testing.T) {
 		b.shot(t, out, "market-phone-dark")
 		b.noErrors(t, "phone-dark")
 	})
+}
+
+// countTrades follows the cursors of /v1/index/trades?query.
+func countTrades(t *testing.T, srv *server, query string) int {
+	t.Helper()
+	n, cursor := 0, ""
+	for {
+		var p httpapi.Page[httpapi.Trade]
+		if code := srv.get(t, "/v1/index/trades?limit=1000&"+query+cursor, &p); code != 200 {
+			t.Fatalf("GET /v1/index/trades?%s: %d", query, code)
+		}
+		n += len(p.Items)
+		if p.NextCursor == "" {
+			return n
+		}
+		cursor = "&cursor=" + url.QueryEscape(p.NextCursor)
+	}
 }
 
 // jsNum formats f the way JavaScript's String(number) does for the

@@ -40,7 +40,7 @@ export interface Weight { asset_id: string; symbol?: string; weight: number | nu
 export interface Composition { date: string; regime: string; exposure: number | null; weights: Weight[] }
 /** Benchmarks are the NAVs of the index's benchmarks on a day (USD, same initial NAV). */
 export interface Benchmarks { buy_and_hold: number | null; btc_hold: number | null; sma200: number | null }
-export interface NAVPoint { date: string; nav: number | null; exposure?: number | null; level?: string; benchmarks?: Benchmarks }
+export interface NAVPoint { date: string; nav: number | null; exposure?: number | null; level?: string | null; benchmarks?: Benchmarks }
 export interface Trade {
   date: string; asset_id: string; side: string; quantity: number | null; price: number | null;
   value?: number | null; fee?: number | null; slippage?: number | null; cost: number | null; reason?: string;

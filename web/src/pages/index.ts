@@ -18,7 +18,8 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   const monthBox = h("div", {});
   root.append(
     card("Index NAV against benchmarks", "nav", navBox),
-    h("div", { class: "grid two" }, card("Key metrics", "metrics", metricBox), card("Drawdown", "drawdown", ddBox)),
+    card("Drawdown", "drawdown", ddBox),
+    card("Key metrics", "metrics", metricBox),
     card("Allocation over time", "allocation", allocBox),
     card("Current holdings", "holdings", holdBox),
     card("Monthly returns", "monthly", monthBox));
@@ -49,7 +50,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
   }
   drawDrawdowns(ddBox, series);
   drawMonthly(monthBox, nav);
-  get<Performance>("/v1/index/performance", signal).then((p) => drawMetrics(metricBox, p.metrics, p.from, p.to), (e) => replace(metricBox, problem(e, "Performance", indexHint)));
+  get<Performance>("/v1/index/performance", signal).then((p) => drawPerformance(metricBox, p), (e) => replace(metricBox, problem(e, "Performance", indexHint)));
   const names = await assetIndex().catch(() => new Map<string, Asset>());
   get<Composition>("/v1/index", signal).then((c) => drawHoldings(holdBox, c, names), (e) => replace(holdBox, problem(e, "Holdings", indexHint)));
   all<AllocationPoint>("/v1/index/allocation", 20, signal).then(
@@ -172,6 +173,40 @@ export function drawMetrics(box: HTMLElement, m: Record<string, number | null>, 
   replace(box, h("p", { class: "muted small" }, `${f.date(from)} – ${f.date(to)}`), h("div", { class: "metrics" }, ...tiles));
 }
 
+// The metrics of the performance table, in order; the first six are also tiles.
+const perfMetrics = ["total_return", "cagr", "max_drawdown", "sharpe", "volatility", "time_in_market", "sortino", "calmar", "avg_exposure", "turnover", "trades", "fees_usd", "slippage_usd", "days"];
+
+// The columns of the performance table: the index, its benchmarks, then
+// the index in and out of sample ("" is the index over the whole range).
+const perfGroups: [string, string][] = [["", "Regime index"], ["buy_and_hold", "Top-100 buy and hold"], ["btc_hold", "Bitcoin buy and hold"], ["sma200", "SMA200 switch"], ["in_sample", "Index, in sample"], ["out_of_sample", "Index, out of sample"]];
+
+/**
+ * drawPerformance shows /v1/index/performance: the index's headline
+ * metrics as tiles, then every metric of the index, its benchmarks and
+ * its in- and out-of-sample windows as a table ("group.metric" keys;
+ * the monthly returns have their own table).
+ */
+function drawPerformance(box: HTMLElement, p: Performance): void {
+  const groups = new Map<string, Record<string, number | null>>();
+  for (const [k, v] of Object.entries(p.metrics)) {
+    const i = k.indexOf(".");
+    const g = i < 0 ? "" : k.slice(0, i);
+    if (g === "monthly") continue;
+    if (!groups.has(g)) groups.set(g, {});
+    groups.get(g)![i < 0 ? k : k.slice(i + 1)] = v;
+  }
+  const own = groups.get("") || {};
+  drawMetrics(box, Object.fromEntries(perfMetrics.slice(0, 6).filter((k) => k in own).map((k) => [k, own[k]])), p.from, p.to);
+  const cols = perfGroups.filter(([g]) => groups.has(g));
+  const known = new Set(perfMetrics);
+  const rows = [...perfMetrics, ...[...new Set(cols.flatMap(([g]) => Object.keys(groups.get(g)!)))].filter((k) => !known.has(k)).sort()]
+    .filter((k) => cols.some(([g]) => k in groups.get(g)!));
+  if (cols.length < 2) return;
+  const t = table("Performance of the index and its benchmarks", ["Metric", ...cols.map(([, n]) => n)], rows.map((k) => [f.title(k), ...cols.map(([g]) => f.metricValue(k, groups.get(g)![k]))]), [false, ...cols.map(() => true)]);
+  t.id = "perf-table";
+  box.append(t);
+}
+
 /** label is the ticker of a holding. */
 function label(w: Weight, names: Map<string, Asset>): string {
   return (w.symbol || names.get(w.asset_id)?.symbol || w.asset_id).toUpperCase();
@@ -268,7 +303,7 @@ function drawAllocation(box: HTMLElement, pts: AllocationPoint[], names: Map<str
   series.push(band("Stablecoins", pts.map((p) => [p.date, p.stable])));
   series.push(band("Cash", pts.map((p) => [p.date, p.cash])));
   const el = h("div", { class: "chart tall", role: "img", "aria-label": "Allocation over time: the largest risky holdings and other risky assets, stacked, against stablecoins and cash" });
-  replace(box, el, h("p", { class: "muted small" }, `Daily allocation as a share of NAV, ${f.date(pts[0].date)} – ${f.date(pts[pts.length - 1].date)}: risky assets (the ${top.length} largest, then the rest) below, stablecoins and cash on top.`));
+  replace(box, el, h("p", { class: "muted small" }, `Holdings as a share of NAV (at every rebalance at least), ${f.date(pts[0].date)} – ${f.date(pts[pts.length - 1].date)}: risky assets (the ${top.length} largest, then the rest) below, stablecoins and cash on top.`));
   const colors = palette();
   chart(el, {
     color: [...colors.slice(0, top.length), colors[8] || "#8a94a6", levelColors()[2], "#8a94a6"],

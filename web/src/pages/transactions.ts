@@ -94,7 +94,7 @@ export async function render(root: HTMLElement, signal: AbortSignal): Promise<vo
     const next = h("button", { type: "button", class: "secondary", onclick: () => { page++; draw(); } }, "Next ›");
     (prev as HTMLButtonElement).disabled = page === 0;
     (next as HTMLButtonElement).disabled = page >= pages - 1;
-    replace(body, h("p", { class: "muted small", role: "status" }, `${f.num(shown.length, 0)} transactions · page ${page + 1} of ${pages}`), tb,
+    replace(body, h("p", { class: "muted small", role: "status", id: "tx-count", "data-count": shown.length }, `${f.num(shown.length, 0)} transactions · page ${page + 1} of ${pages}`), tb,
       h("nav", { class: "pager", "aria-label": "Pages" }, prev, next));
   }
 
