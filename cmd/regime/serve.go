@@ -47,7 +47,7 @@ func (c serveCmd) Help() string {
 	return "Serves the /v1 HTTP API on the store: assets, bars, factors, dated phases, the universe,\n" +
 		"the Market Gauge, token signals, the regime index, evaluations and backtest jobs. The gauge,\n" +
 		"signals and index are computed once per store content and recomputed when it changes (checked\n" +
-		"every --hash-ttl); new readings go to /v1/events and a regime change to the webhook.\n" +
+		"every --hash-ttl); new readings go to /v1/events and a change of regime or gauge level to the webhook.\n" +
 		"--update daily also runs `regime ingest` every day at --update-at (UTC) and recomputes. Every /v1 route needs an API key (create one with `regime keys create`), sent as\n" +
 		"Authorization: Bearer <key> or X-API-Key. /healthz, /readyz, /openapi.json, /docs and the dashboard's\n" +
 		"static files at / are open (the dashboard asks for a key and calls /v1 with it).\n" +
@@ -201,8 +201,8 @@ func withSources(d httpapi.Deps, src *serve.Sources) httpapi.Deps {
 
 // publishUpdate sends the new signals of a recomputation to the SSE
 // stream. The new gauge reading reaches the stream, and a change of regime
-// the webhook, through the server's gauge poll (--gauge-poll), which reads
-// the recomputed gauge.
+// state or gauge level the webhook, through the server's gauge poll
+// (--gauge-poll), which reads the recomputed gauge.
 func publishUpdate(srv *httpapi.Server, log *slog.Logger, u serve.Update) {
 	log.Info("store changed: gauge and signals recomputed", "hash", u.Hash, "date", u.Gauge.Date.String(),
 		"gauge", float64(u.Gauge.Value), "level", u.Gauge.Level, "regime", u.Gauge.Regime, "regime_changed", u.RegimeChanged())
