@@ -179,8 +179,8 @@ func acceptsGzip(header string) bool {
 }
 
 // Mount returns a handler that serves the dashboard's files and passes
-// every other request to api: the composition `regime serve` needs when
-// the API has no hook for a UI.
+// every other request to api, for an API handler without a hook for a UI.
+// `regime serve` uses the hook instead: httpapi.Deps.UI = Handler().
 func Mount(api http.Handler) http.Handler {
 	ui := Handler()
 	files := load(false)

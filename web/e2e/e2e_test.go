@@ -554,6 +554,25 @@ func TestDashboard(t *testing.T) {
 		if others := eval[int](t, b, fmt.Sprintf(`[...document.querySelectorAll("#tx-table tbody tr")].filter(r => r.dataset.reason !== %q).length`, reason)); others != 0 {
 			t.Errorf("reason filter %q shows %d rows of other reasons", reason, others)
 		}
+		// Export CSV: a header and every filtered row, not only the page shown.
+		eval[bool](t, b, `(() => { const orig = URL.createObjectURL; window.__csv = undefined;
+			URL.createObjectURL = (blob) => { blob.text().then((s) => { window.__csv = s; }); return orig(blob); }; return true; })()`)
+		b.do(t, "export csv", chromedp.Click(chromedp.CSS(`#tx-csv`)))
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__csv !== undefined`)); err != nil {
+			t.Fatalf("no CSV exported: %v", err)
+		}
+		csv := strings.Split(strings.TrimSuffix(eval[string](t, b, `window.__csv`), "\n"), "\n")
+		if len(csv) != n+1 || !strings.HasPrefix(csv[0], "date,asset_id,symbol,side,reason,") {
+			t.Errorf("CSV has %d lines (header %q), want a header and %d rows", len(csv), csv[0], n)
+		}
+		for _, line := range csv[1:] {
+			if !strings.Contains(line, ","+reason+",") {
+				t.Errorf("CSV row of another reason: %q", line)
+				break
+			}
+		}
 		eval[bool](t, b, pick(""))
 		b.do(t, "reason filter cleared", visible(fmt.Sprintf(`#tx-count[data-count="%d"]`, total)))
 		b.shot(t, out, "transactions")
