@@ -321,9 +321,21 @@ func TestRoutes(t *testing.T) {
 		if len(al.Items) < 20 || al.Items[len(al.Items)-1].Date != lastDay {
 			t.Fatalf("allocation: %d points", len(al.Items))
 		}
-		var c httpapi.Composition
-		a.get(t, "/v1/index", &c)
+		var nav httpapi.Page[httpapi.NAVPoint]
+		a.get(t, "/v1/index/nav?limit=1000", &nav)
+		exposure := map[regime.Date]float64{}
+		for _, p := range nav.Items {
+			exposure[p.Date] = float64(p.Exposure)
+		}
 		for _, p := range al.Items {
+			risky := float64(p.Other)
+			for _, h := range p.Top {
+				risky += float64(h.Weight)
+			}
+			// The holdings rebuilt from the log give the simulation's exposure.
+			if e, ok := exposure[p.Date]; !ok || math.Abs(risky-e) > 1e-6 {
+				t.Errorf("%s: risky share %v, NAV exposure %v", p.Date, risky, e)
+			}
 			sum := float64(p.Stable + p.Cash + p.Other)
 			for k, h := range p.Top {
 				sum += float64(h.Weight)
