@@ -367,17 +367,24 @@ func OBV(dst, close, volume []float64) {
 		}
 		dst[i] = nan
 	}
+	const sign = 1 << 63
 	for ; i < len(close); i++ {
 		c, v := close[i], volume[i]
 		if (c-c)+(v-v) != 0 { // NaN unless both are finite
 			dst[i] = nan
 			continue
 		}
+		// Branch-free step on the bits (integer conditional moves): add v,
+		// -v (exactly obv - v) or -0 (exactly obv, -0 included).
+		vb := math.Float64bits(v)
+		db := uint64(sign)
 		if c > pc {
-			obv += v
-		} else if c < pc {
-			obv -= v
+			db = vb
 		}
+		if c < pc {
+			db = vb ^ sign
+		}
+		obv += math.Float64frombits(db)
 		pc = c
 		dst[i] = obv
 	}
