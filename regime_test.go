@@ -157,3 +157,17 @@ func TestMergeBars(t *testing.T) {
 		t.Error("unknown sources rank last")
 	}
 }
+
+func TestNum(t *testing.T) {
+	b, err := json.Marshal([]regime.Num{1.5, regime.Num(math.NaN()), regime.Num(math.Inf(1)), 0.1})
+	if err != nil || string(b) != "[1.5,null,null,0.1]" {
+		t.Fatalf("marshal = %s, %v", b, err)
+	}
+	var back []regime.Num
+	if err := json.Unmarshal([]byte("[2,null]"), &back); err != nil || back[0] != 2 || !math.IsNaN(float64(back[1])) {
+		t.Fatalf("unmarshal = %v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`["x"]`), &back); err == nil {
+		t.Error("a string is not a number")
+	}
+}

@@ -204,10 +204,12 @@ func lags(m *Metrics, signal, truth []State, dates []regime.Date, w int) {
 		}
 		m.Lags = append(m.Lags, l)
 	}
-	m.MedianLag = median(ok)
+	m.MedianLag = Median(ok)
 }
 
-func median(v []float64) float64 {
+// Median returns the median of v (the mean of the two middle values for an
+// even count), NaN for an empty v. v is not modified.
+func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return math.NaN()
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"math"
-	"sort"
 	"strconv"
 
 	"github.com/regime-engine/regime"
@@ -334,7 +333,7 @@ func brier(p []float64, truth []detect.State, dates []regime.Date, w detect.Wind
 }
 
 func stats(v []float64, sign float64) SignalStats {
-	return SignalStats{Count: len(v), HitRate: Num(upRate(v, sign)), Mean: Num(mean(v)), Median: Num(medianOf(v))}
+	return SignalStats{Count: len(v), HitRate: Num(upRate(v, sign)), Mean: Num(mean(v)), Median: Num(detect.Median(v))}
 }
 
 func upRate(v []float64, sign float64) float64 {
@@ -359,18 +358,6 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
-}
-
-func medianOf(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // Num is a float64 that encodes NaN (unknown) as JSON null.

@@ -70,31 +70,9 @@ func (p RangeParams) check() error {
 // checker is implemented by parameter structs with cross-field rules.
 type checker interface{ check() error }
 
-// Num is a float64 that encodes a missing value (NaN, ±Inf) as JSON null.
-type Num float64
-
-// MarshalJSON encodes NaN and infinities as null.
-func (n Num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
-
-// UnmarshalJSON decodes null as NaN.
-func (n *Num) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Num(math.NaN())
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	*n = Num(f)
-	return nil
-}
+// Num is a float64 that encodes a missing value (NaN, ±Inf) as JSON null
+// (regime.Num, shared with the CLI and the backtest report).
+type Num = regime.Num
 
 // handle registers a JSON endpoint: parameters are decoded into P and
 // validated, the body (unless B is struct{}) into B, and fn's result is

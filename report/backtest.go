@@ -6,7 +6,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/regime-engine/regime"
 	"github.com/regime-engine/regime/backtest"
@@ -15,17 +14,8 @@ import (
 )
 
 // Num is a float64 that encodes a missing value (NaN, ±Inf) as JSON null
-// and every other value with the shortest exact representation.
-type Num float64
-
-// MarshalJSON encodes NaN and infinities as null.
-func (n Num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
+// and every other value with the shortest exact representation (regime.Num).
+type Num = regime.Num
 
 // Metrics is backtest.Metrics for JSON and CSV, NaN as null.
 type Metrics struct {

@@ -5,19 +5,16 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/regime-engine/regime"
 )
 
 // num is a float64 that encodes NaN (missing) as JSON null and prints as
 // an empty CSV cell, because encoding/json rejects NaN.
 type num float64
 
-func (n num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
-}
+// MarshalJSON encodes n as regime.Num does: NaN and infinities as null.
+func (n num) MarshalJSON() ([]byte, error) { return regime.Num(n).MarshalJSON() }
 
 // String formats n for tables and CSV; missing is empty.
 func (n num) String() string {
