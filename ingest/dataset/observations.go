@@ -297,29 +297,23 @@ func (im *importer) readFlowByExchange(c *csvFile, b *batch) error {
 // (0-100, known the day it is dated: alternative.me publishes at 00:00
 // UTC from the previous day's data).
 func (im *importer) readFearGreed(c *csvFile, b *batch) error {
-	rows, err := im.readWide(c, b.rep, "date", []string{"value"})
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		v := r.v[0]
-		if math.IsNaN(v) || v < 0 || v > 100 {
-			b.rep.note("value_out_of_range", true, fmt.Sprintf("%s:%d", c.rel, r.line), fmt.Sprintf("value %v outside 0..100", v))
-			continue
-		}
-		if !im.inRange(b.rep, r.d) {
-			continue
-		}
-		b.obs = append(b.obs, regime.Observation{Series: "feargreed:value", Date: r.d, Value: v, Source: regime.SourceFearGreed, KnownAt: r.d})
-	}
-	return nil
+	return im.readScore(c, b, "value", "feargreed:value", regime.SourceFearGreed, func(d regime.Date) regime.Date { return d })
 }
 
 // readTrends reads monthly Google Trends interest as "trends:bitcoin",
 // dated the first of the month it measures and known on the first day of
 // the next month (a month's interest is only complete when it ends).
 func (im *importer) readTrends(c *csvFile, b *batch) error {
-	col := "bitcoin_search_interest_0_100"
+	return im.readScore(c, b, "bitcoin_search_interest_0_100", "trends:bitcoin", regime.SourceTrends, func(d regime.Date) regime.Date {
+		t := d.Time()
+		return regime.DateOf(t.AddDate(0, 1, 1-t.Day()))
+	})
+}
+
+// readScore reads one 0-100 column of a dated file as series, rejecting
+// values outside 0..100 with a counted reason; knownAt gives the day each
+// value became known.
+func (im *importer) readScore(c *csvFile, b *batch, col, series, source string, knownAt func(regime.Date) regime.Date) error {
 	rows, err := im.readWide(c, b.rep, "date", []string{col})
 	if err != nil {
 		return err
@@ -333,9 +327,7 @@ func (im *importer) readTrends(c *csvFile, b *batch) error {
 		if !im.inRange(b.rep, r.d) {
 			continue
 		}
-		t := r.d.Time()
-		known := regime.DateOf(t.AddDate(0, 1, 1-t.Day()))
-		b.obs = append(b.obs, regime.Observation{Series: "trends:bitcoin", Date: r.d, Value: v, Source: regime.SourceTrends, KnownAt: known})
+		b.obs = append(b.obs, regime.Observation{Series: series, Date: r.d, Value: v, Source: source, KnownAt: knownAt(r.d)})
 	}
 	return nil
 }
