@@ -11,24 +11,8 @@ import (
 
 var _ regime.KeyStore = (*Store)(nil)
 
-// keysSchema creates the api_keys table. It is the content of migration
-// 0004_api_keys.sql and is also run (idempotently) by the key writers, so
-// key administration works on a store whose schema predates that
-// migration. Keys are not content: Stats does not hash them.
-const keysSchema = `CREATE TABLE IF NOT EXISTS api_keys (
-    id         TEXT    NOT NULL PRIMARY KEY,
-    name       TEXT    NOT NULL,
-    hash       TEXT    NOT NULL UNIQUE,
-    scopes     TEXT    NOT NULL,
-    created_at INTEGER NOT NULL,
-    revoked_at INTEGER
-)`
-
-// noKeysTable reports whether err says the api_keys table does not exist
-// yet, which readers treat as "no keys".
-func noKeysTable(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table: api_keys")
-}
+// API keys live in the api_keys table of migration 0004_api_keys.sql,
+// which Open always applies. Keys are not content: Stats does not hash them.
 
 // CreateKey stores k; see regime.KeyStore.
 func (s *Store) CreateKey(ctx context.Context, k regime.APIKey) error {
@@ -41,9 +25,6 @@ func (s *Store) CreateKey(ctx context.Context, k regime.APIKey) error {
 		sc[i] = string(v)
 	}
 	return s.write(ctx, func(w *txWriter) error {
-		if _, err := w.tx.ExecContext(ctx, keysSchema); err != nil {
-			return dbError(op, err)
-		}
 		var n int
 		if err := w.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE id = ? OR hash = ?`, k.ID, k.Hash).Scan(&n); err != nil {
 			return dbError(op, err)
@@ -67,9 +48,6 @@ func (s *Store) CreateKey(ctx context.Context, k regime.APIKey) error {
 // regime.KeyStore.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (regime.APIKey, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, name, hash, scopes, created_at, revoked_at FROM api_keys WHERE hash = ?`, hash)
-	if noKeysTable(err) {
-		return regime.APIKey{}, notFound("api key not found")
-	}
 	if err != nil {
 		return regime.APIKey{}, dbError("key by hash", err)
 	}
@@ -86,9 +64,6 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (regime.APIKey, erro
 // ListKeys returns every key; see regime.KeyStore.
 func (s *Store) ListKeys(ctx context.Context) ([]regime.APIKey, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, name, hash, scopes, created_at, revoked_at FROM api_keys ORDER BY created_at, id`)
-	if noKeysTable(err) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, dbError("list keys", err)
 	}
@@ -103,9 +78,6 @@ func (s *Store) ListKeys(ctx context.Context) ([]regime.APIKey, error) {
 func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	const op = "revoke key"
 	return s.write(ctx, func(w *txWriter) error {
-		if _, err := w.tx.ExecContext(ctx, keysSchema); err != nil {
-			return dbError(op, err)
-		}
 		res, err := w.tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, at.Unix(), id)
 		if err != nil {
 			return dbError(op, err)
