@@ -50,7 +50,7 @@ func (r *runner) feature() error {
 		row := newRow(sec, k.Name+" ours vs plain", ours, "ns/bar").vs("plain", ns[1]/bars, "value/ref").want("ratio", "<=", 1.5)
 		row.Allocs = allocs[0] / bars
 		row.CPU = cpu[0] / bars
-		row.Note = fmt.Sprintf("%d-bar random walk", r.o.Bars)
+		row.Note = fmt.Sprintf("%d random walks of %d bars in turn", fixture.Walks, r.o.Bars)
 		r.add(row)
 		row = newRow(sec, k.Name+" talib vs ours", ours, "ns/bar").vs("talib", ns[2]/bars, "ref/value").want("ratio", ">=", 2)
 		row.Note = fmt.Sprintf("talib %.2g allocs/bar", allocs[2]/bars)

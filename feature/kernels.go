@@ -1,6 +1,9 @@
 package feature
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // Batch kernels. Each runs one O(n) pass over its inputs, writes into the
 // caller's dst slices (which must be at least as long as the input) and
@@ -117,12 +120,10 @@ func RSI(dst, src []float64, n int) {
 			}
 			gain /= fn
 			loss /= fn
-		} else if d < 0 {
-			gain *= a
-			loss = loss*a - d*b
 		} else {
-			gain = gain*a + d*b
-			loss *= a
+			g, l := posNeg(d)
+			gain = gain*a + g*b
+			loss = loss*a + l*b
 		}
 		if s := gain + loss; s != 0 {
 			dst[i] = 100 * gain / s
@@ -130,6 +131,18 @@ func RSI(dst, src []float64, n int) {
 			dst[i] = nan
 		}
 	}
+}
+
+// posNeg splits a change d into its gain max(d, 0) and loss max(-d, 0)
+// without a branch (an up or down day is a coin flip the branch predictor
+// cannot learn): on the bits, the sign selects d or -d and zeroes the
+// other. Adding the +0 of the unused part leaves a non-negative smoothed
+// average exactly as multiplying alone would, so the results equal the
+// branchy form bit for bit.
+func posNeg(d float64) (gain, loss float64) {
+	db := math.Float64bits(d)
+	neg := -(db >> 63) // all ones when d < 0
+	return math.Float64frombits(db &^ neg), math.Float64frombits((db ^ 1<<63) & neg)
 }
 
 // MACD writes the MACD line (EMA(fast) - EMA(slow)), its signal line
@@ -393,10 +406,32 @@ func OBV(dst, close, volume []float64) {
 // Rolling extremes use the van Herk/Gil-Werman scheme: the series is cut
 // into blocks of n days; P is the running max since the block start and S
 // holds, for the previous block, the max from each position to the block
-// end. The max over (i-n, i] is max(S[i-n+1], P[i]): three comparisons per
-// value, no data-dependent branches, O(n) in total and causal (S of a block
-// is built when the block ends). The streaming factors use a monotonic
-// deque instead, which also knows where the extreme is.
+// end. The max over (i-n, i] is max(S[i-n+1], P[i]): O(n) in total and
+// causal (S of a block is built when the block ends). The comparisons run
+// on order-preserving integer keys of the values (okey), which the
+// compiler turns into conditional moves: on real (unpredictable) series
+// a float comparison branch mispredicts about every other bar, and that,
+// not the arithmetic, is what a rolling extreme costs. The streaming
+// factors use a monotonic deque instead, which also knows where the
+// extreme is.
+
+// okey maps a float64's bits (as int64) to an int64 in the same order as
+// the values (-0 sorts just below +0; NaN keys are meaningless, and
+// windows holding an unknown value are NaN anyway). It is its own
+// inverse.
+func okey(b int64) int64 { return b ^ int64(uint64(b>>63)>>1) }
+
+// bitsOf views a float64 slice as the int64 bit patterns of its values,
+// so the key loops load and store integers directly: the compiler moves a
+// loaded float to an integer register through the stack, which would cost
+// more than the comparison it feeds.
+func bitsOf(v []float64) []int64 {
+	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+}
+
+// finBits reports whether the bits b encode a finite value (exponent not
+// all ones).
+func finBits(b int64) bool { return b&(0x7ff<<52) != 0x7ff<<52 }
 
 func scratch(buf []float64, n int) []float64 {
 	if cap(buf) < n {
@@ -409,90 +444,56 @@ func scratch(buf []float64, n int) []float64 {
 // value lies in the window. buf is scratch: pass a slice with capacity
 // >= n to avoid an allocation, or nil.
 func RollingMax(dst, src []float64, n int, buf []float64) {
-	rollingExt(dst, src, n, scratch(buf, n), true)
+	rollingExt(bitsOf(dst[:len(src)]), bitsOf(src), n, bitsOf(scratch(buf, n)), 0)
 }
 
 // RollingMin writes the minimum of the last n values (see RollingMax).
 func RollingMin(dst, src []float64, n int, buf []float64) {
-	rollingExt(dst, src, n, scratch(buf, n), false)
+	rollingExt(bitsOf(dst[:len(src)]), bitsOf(src), n, bitsOf(scratch(buf, n)), -1)
 }
 
-func rollingExt(dst, src []float64, n int, s []float64, isMax bool) {
-	if !isMax {
-		rollingMinExt(dst, src, n, s)
-		return
-	}
+// nanBits is the bit pattern of the package's NaN.
+var nanBits = int64(math.Float64bits(nan))
+
+// rollingExt is the rolling maximum of the keys okey(x)^flip on the bits
+// of the values: flip 0 gives the maximum of the values, flip -1 (which
+// reverses the key order) the minimum. s (n slots) holds the previous
+// block's suffix keys.
+func rollingExt(dst, src []int64, n int, s []int64, flip int64) {
 	dst = dst[:len(src)]
 	s = s[:n]
-	lastBad, off := -1, 0
-	var p float64
-	for i, x := range src {
-		if x-x != 0 {
-			lastBad = i
+	lastBad := -1
+	for b0 := 0; b0 < len(src); b0 += n {
+		blk := src[b0:min(b0+n, len(src))]
+		out := dst[b0 : b0+len(blk)]
+		p := okey(blk[0]) ^ flip
+		for j, x := range blk {
+			if !finBits(x) {
+				lastBad = b0 + j
+			}
+			if k := okey(x) ^ flip; k > p {
+				p = k
+			}
+			m := p
+			if j < n-1 {
+				if k := s[j+1]; k > m {
+					m = k
+				}
+			}
+			if b0+j-lastBad >= n {
+				out[j] = okey(m ^ flip)
+			} else {
+				out[j] = nanBits
+			}
 		}
-		if off == 0 || x > p {
-			p = x
-		}
-		out := p
-		if off == n-1 {
-			blk := src[i-n+1 : i+1]
-			m := blk[n-1]
-			s[n-1] = m
-			for j := n - 2; j >= 0; j-- {
-				if v := blk[j]; v > m {
-					m = v
+		if len(blk) == n {
+			m := okey(blk[n-1]) ^ flip
+			for j := n - 1; j >= 0; j-- {
+				if k := okey(blk[j]) ^ flip; k > m {
+					m = k
 				}
 				s[j] = m
 			}
-			off = 0
-		} else {
-			if v := s[off+1]; v > out {
-				out = v
-			}
-			off++
-		}
-		if i-lastBad >= n {
-			dst[i] = out
-		} else {
-			dst[i] = nan
-		}
-	}
-}
-
-func rollingMinExt(dst, src []float64, n int, s []float64) {
-	dst = dst[:len(src)]
-	s = s[:n]
-	lastBad, off := -1, 0
-	var p float64
-	for i, x := range src {
-		if x-x != 0 {
-			lastBad = i
-		}
-		if off == 0 || x < p {
-			p = x
-		}
-		out := p
-		if off == n-1 {
-			blk := src[i-n+1 : i+1]
-			m := blk[n-1]
-			s[n-1] = m
-			for j := n - 2; j >= 0; j-- {
-				if v := blk[j]; v < m {
-					m = v
-				}
-				s[j] = m
-			}
-			off = 0
-		} else {
-			if v := s[off+1]; v < out {
-				out = v
-			}
-			off++
-		}
-		if i-lastBad >= n {
-			dst[i] = out
-		} else {
-			dst[i] = nan
 		}
 	}
 }
@@ -504,52 +505,69 @@ func WilliamsR(dst, high, low, close []float64, n int, buf []float64) {
 	hl(dst, high, low, close, n, buf, true)
 }
 
-// hl computes Williams %R (willr) or fast stochastic %K into dst.
+// hl computes Williams %R (willr) or fast stochastic %K into dst with the
+// van Herk scheme of rollingExt on the keys of the highs and the reversed
+// keys of the lows.
 func hl(dst, high, low, close []float64, n int, buf []float64, willr bool) {
 	dst = dst[:len(close)]
 	buf = scratch(buf, 2*n)
-	sh, sl := buf[:n], buf[n:2*n]
-	high, low = high[:len(close)], low[:len(close)]
-	lastBad, off := -1, 0
-	var ph, pl float64
-	for i, x := range close {
-		h, l := high[i], low[i]
-		if h-h != 0 || l-l != 0 || x-x != 0 {
-			lastBad = i
+	sh, sl := bitsOf(buf[:n]), bitsOf(buf[n:2*n])
+	hb, lb := bitsOf(high[:len(close)]), bitsOf(low[:len(close)])
+	lastBad := -1
+	for b0 := 0; b0 < len(close); b0 += n {
+		b1 := min(b0+n, len(close))
+		bh, bl, bc, out := hb[b0:b1], lb[b0:b1], close[b0:b1], dst[b0:b1]
+		bl, bc, out = bl[:len(bh)], bc[:len(bh)], out[:len(bh)]
+		ph, pl := okey(bh[0]), ^okey(bl[0])
+		for j, h := range bh {
+			l, x := bl[j], bc[j]
+			if !finBits(h) || !finBits(l) || x-x != 0 {
+				lastBad = b0 + j
+			}
+			if k := okey(h); k > ph {
+				ph = k
+			}
+			if k := ^okey(l); k > pl {
+				pl = k
+			}
+			mh, ml := ph, pl
+			if j < n-1 {
+				if k := sh[j+1]; k > mh {
+					mh = k
+				}
+				if k := sl[j+1]; k > ml {
+					ml = k
+				}
+			}
+			if b0+j-lastBad < n {
+				out[j] = nan
+				continue
+			}
+			hi := math.Float64frombits(uint64(okey(mh)))
+			lo := math.Float64frombits(uint64(okey(^ml)))
+			var r float64
+			if willr {
+				r = -100 * (hi - x) / (hi - lo)
+			} else {
+				r = 100 * (x - lo) / (hi - lo)
+			}
+			if r-r != 0 {
+				r = nan
+			}
+			out[j] = r
 		}
-		if off == 0 {
-			ph, pl = h, l
-		} else {
-			ph, pl = max(ph, h), min(pl, l)
-		}
-		hi, lo := ph, pl
-		if off == n-1 {
-			bh, bl := high[i-n+1:i+1], low[i-n+1:i+1]
-			mh, ml := bh[n-1], bl[n-1]
-			sh[n-1], sl[n-1] = mh, ml
-			for j := n - 2; j >= 0; j-- {
-				mh, ml = max(mh, bh[j]), min(ml, bl[j])
+		if len(bh) == n {
+			mh, ml := okey(bh[n-1]), ^okey(bl[n-1])
+			for j := n - 1; j >= 0; j-- {
+				if k := okey(bh[j]); k > mh {
+					mh = k
+				}
+				if k := ^okey(bl[j]); k > ml {
+					ml = k
+				}
 				sh[j], sl[j] = mh, ml
 			}
-			off = 0
-		} else {
-			hi, lo = max(sh[off+1], ph), min(sl[off+1], pl)
-			off++
 		}
-		if i-lastBad < n {
-			dst[i] = nan
-			continue
-		}
-		var r float64
-		if willr {
-			r = -100 * (hi - x) / (hi - lo)
-		} else {
-			r = 100 * (x - lo) / (hi - lo)
-		}
-		if r-r != 0 {
-			r = nan
-		}
-		dst[i] = r
 	}
 }
 

@@ -406,12 +406,10 @@ func (r *rsiState) push(x float64) float64 {
 		r.gain /= n
 		r.loss /= n
 		r.a, r.b = (n-1)/n, 1/n
-	} else if d < 0 {
-		r.gain *= r.a
-		r.loss = r.loss*r.a - d*r.b
 	} else {
-		r.gain = r.gain*r.a + d*r.b
-		r.loss *= r.a
+		g, l := posNeg(d)
+		r.gain = r.gain*r.a + g*r.b
+		r.loss = r.loss*r.a + l*r.b
 	}
 	return div(100*r.gain, r.gain+r.loss)
 }
