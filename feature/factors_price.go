@@ -191,7 +191,7 @@ func (m *macdShared) advance(i int) {
 // stochShared is the shared 14-day high/low channel with slow %K and %D.
 type stochShared struct {
 	h, l, c *[]float64
-	hh, ll  *mono
+	hh, ll  *ext
 	sk, sd  *win
 	hi      int
 	out     [ringN]stochOut
@@ -201,7 +201,7 @@ type stochOut struct{ hi, lo, k, d float64 }
 
 func stochOf(in *Input) *stochShared {
 	return sharedState(in, "stoch14", func() *stochShared {
-		return &stochShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), hh: newMono(14, true), ll: newMono(14, false),
+		return &stochShared{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), hh: newExt(14, true), ll: newExt(14, false),
 			sk: newWin(3), sd: newWin(3)}
 	})
 }
@@ -527,7 +527,7 @@ func priceFactors() []Factor {
 	fs = append(fs, tok("dd_365", "drawdown", "close / max(close over 365 days) − 1", 364, inC,
 		func(in *Input) StepFunc {
 			p := in.Col(InClose)
-			m := newMono(365, true)
+			m := newExt(365, true)
 			return func(i int) float64 {
 				x := (*p)[i]
 				m.push(x)

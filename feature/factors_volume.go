@@ -282,13 +282,16 @@ func volumeFactors() []Factor {
 					gamma := g * g
 					sb := math.Sqrt(beta)
 					alpha := (math.Sqrt2*sb-sb)/k - math.Sqrt(gamma/k)
-					e := math.Exp(alpha)
-					s = 2 * (e - 1) / (1 + e)
-					if s < 0 {
+					if alpha <= 0 {
+						// exp(alpha) <= 1 makes the spread <= 0, which is
+						// set to 0: skip the exponential.
 						s = 0
-					}
-					if !fin(s) {
-						s = nan
+					} else {
+						e := math.Exp(alpha)
+						s = 2 * (e - 1) / (1 + e)
+						if !fin(s) {
+							s = nan
+						}
 					}
 				}
 				w.push(s)
@@ -371,7 +374,7 @@ func volumeFactors() []Factor {
 		fs = append(fs, tok(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
 			func(in *Input) StepFunc {
 				h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
-				hh, ll := newMono(n, true), newMono(n, false)
+				hh, ll := newExt(n, true), newExt(n, false)
 				return func(i int) float64 {
 					hh.push((*h)[i])
 					ll.push((*l)[i])

@@ -284,6 +284,82 @@ func (m *mono) age() float64 {
 	return float64(m.t - 1 - m.ti[m.head])
 }
 
+// ext is a rolling max (or min) over the last n pushes, like mono but
+// without the extreme's position: the van Herk/Gil-Werman blocks of
+// rollingExt on order-preserving integer keys, so a push takes no branch
+// that depends on the data (a monotonic deque's pops mispredict on real
+// series). Unknown values are left out (their key, math.MinInt64, never
+// wins); it is NaN while more than maxBad(n) of the window are unknown,
+// exactly like mono, and gives the same values.
+type ext struct {
+	n, off, t int
+	flip      int64   // 0 for the maximum, -1 (reversed keys) for the minimum
+	p, cur    int64   // extreme of the block so far; of the window
+	blk, suf  []int64 // the current block's keys; the previous block's suffix extremes
+	bad, seen int
+}
+
+func newExt(n int, max bool) *ext {
+	e := &ext{n: n, blk: make([]int64, n), suf: make([]int64, n)}
+	if !max {
+		e.flip = -1
+	}
+	for i := range e.suf {
+		e.suf[i] = math.MinInt64
+	}
+	return e
+}
+
+func (e *ext) push(x float64) {
+	k := int64(math.MinInt64)
+	if fin(x) {
+		k = okey(int64(math.Float64bits(x))) ^ e.flip
+		e.seen++
+	}
+	off := e.off
+	if e.t >= e.n && e.blk[off] == math.MinInt64 {
+		e.bad--
+	}
+	if k == math.MinInt64 {
+		e.bad++
+	}
+	e.blk[off] = k
+	p := e.p
+	if off == 0 {
+		p = math.MinInt64
+	}
+	if k > p {
+		p = k
+	}
+	e.p = p
+	if off < e.n-1 {
+		if s := e.suf[off+1]; s > p {
+			p = s
+		}
+	}
+	e.cur = p
+	e.t++
+	if off++; off == e.n {
+		m := int64(math.MinInt64)
+		for j := e.n - 1; j >= 0; j-- {
+			if b := e.blk[j]; b > m {
+				m = b
+			}
+			e.suf[j] = m
+		}
+		off = 0
+	}
+	e.off = off
+}
+
+// value returns the window's extreme, NaN while the window is not ok.
+func (e *ext) value() float64 {
+	if e.seen < e.n || e.bad > maxBad(e.n) || e.cur == math.MinInt64 {
+		return nan
+	}
+	return math.Float64frombits(uint64(okey(e.cur ^ e.flip)))
+}
+
 // dmState is the directional-movement state shared by ADX, +DI and -DI,
 // following TA-Lib: sums over the first n-1 bars, then Wilder updates
 // prev = prev*(n-1)/n + x; ADX is the mean of the first n DX values,
