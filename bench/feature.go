@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -191,6 +192,20 @@ func (r *runner) appendDay() error {
 	for k, s := range hist {
 		last[k] = s.Close[history-1]
 	}
+	// On-chain metrics continue too, in a map per token reused (updated
+	// in sorted metric order, so the run is reproducible).
+	var ids []string
+	for id := range hist[0].OnChain {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	chain := make([]map[string]float64, tokens)
+	for k, s := range hist {
+		chain[k] = make(map[string]float64, len(ids))
+		for _, id := range ids {
+			chain[k][id] = s.OnChain[id][history-1]
+		}
+	}
 	date := hist[0].Dates[history-1]
 	days := make([]feature.Day, tokens)
 	next := func() {
@@ -198,7 +213,10 @@ func (r *runner) appendDay() error {
 		for k := range days {
 			o := last[k]
 			c := o * math.Exp(0.03*rng.NormFloat64())
-			days[k] = feature.Day{Date: date, Open: o, High: math.Max(o, c) * 1.005, Low: math.Min(o, c) * 0.995, Close: c, Volume: 1e6, MarketCap: c * 1e7}
+			for _, id := range ids {
+				chain[k][id] *= math.Exp(0.01 * rng.NormFloat64())
+			}
+			days[k] = feature.Day{Date: date, Open: o, High: math.Max(o, c) * 1.005, Low: math.Min(o, c) * 0.995, Close: c, Volume: 1e6, MarketCap: c * 1e7, OnChain: chain[k]}
 			last[k] = c
 		}
 	}

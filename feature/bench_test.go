@@ -185,11 +185,21 @@ func BenchmarkAppend(b *testing.B) {
 		rows[k] = make([]float32, len(fs))
 	}
 	days := make([]feature.Day, tokens)
+	chain := make([]map[string]float64, tokens) // reused: filled per day
+	for k := range chain {
+		chain[k] = map[string]float64{}
+	}
 	i := history
-	next := func() {
+	fill := func() {
 		for k, s := range full {
-			days[k] = feature.Day{Date: s.Dates[i], Open: s.Open[i], High: s.High[i], Low: s.Low[i], Close: s.Close[i], Volume: s.Volume[i], MarketCap: s.MarketCap[i]}
+			for id, v := range s.OnChain {
+				chain[k][id] = v[i]
+			}
+			days[k] = feature.Day{Date: s.Dates[i], Open: s.Open[i], High: s.High[i], Low: s.Low[i], Close: s.Close[i], Volume: s.Volume[i], MarketCap: s.MarketCap[i], OnChain: chain[k]}
 		}
+	}
+	next := func() {
+		fill()
 		if err := p.Append(days, rows); err != nil {
 			b.Fatal(err)
 		}
@@ -205,9 +215,9 @@ func BenchmarkAppend(b *testing.B) {
 		if i == len(full[0].Dates) {
 			b.Fatal("ran out of synthetic days; lower -benchtime")
 		}
-		for k, s := range full {
-			days[k] = feature.Day{Date: s.Dates[i], Open: s.Open[i], High: s.High[i], Low: s.Low[i], Close: s.Close[i], Volume: s.Volume[i], MarketCap: s.MarketCap[i]}
-		}
+		b.StopTimer()
+		fill()
+		b.StartTimer()
 		if err := p.Append(days, rows); err != nil {
 			b.Fatal(err)
 		}

@@ -88,9 +88,15 @@ type Stream struct {
 	in      *Input
 	steps   []StepFunc // nil when an input is missing
 	missing []string
-	n       int // days computed
-	chain   []string
+	n       int        // days computed
+	chain   []chainCol // on-chain inputs, by metric id
 	mkt     bool
+}
+
+// chainCol is an on-chain input column of a stream and its metric id.
+type chainCol struct {
+	id  string
+	col *[]float64
 }
 
 func newStream(fs []Factor, in *Input, lvl Level) (*Stream, error) {
@@ -109,12 +115,12 @@ func newStream(fs []Factor, in *Input, lvl Level) (*Stream, error) {
 			st.steps[j] = f.New(in)
 		}
 	}
-	for name := range in.cols {
+	for name, col := range in.cols {
 		if len(name) > 8 && name[:8] == "onchain:" {
-			st.chain = append(st.chain, name[8:])
+			st.chain = append(st.chain, chainCol{name[8:], col})
 		}
 	}
-	sort.Strings(st.chain)
+	sort.Slice(st.chain, func(a, b int) bool { return st.chain[a].id < st.chain[b].id })
 	return st, nil
 }
 
@@ -223,12 +229,12 @@ func (st *Stream) Append(d Day, row []float32) error {
 	st.grow(InClose, d.Close)
 	st.grow(InVolume, d.Volume)
 	st.grow(InMarketCap, d.MarketCap)
-	for _, k := range st.chain {
-		v, ok := d.OnChain[k]
+	for _, c := range st.chain {
+		v, ok := d.OnChain[c.id]
 		if !ok {
 			v = math.NaN()
 		}
-		st.grow("onchain:"+k, v)
+		*c.col = append(*c.col, v)
 	}
 	st.step(row)
 	return nil
