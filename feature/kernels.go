@@ -442,14 +442,14 @@ func scratch(buf []float64, n int) []float64 {
 
 // RollingMax writes the maximum of the last n values; NaN while an unknown
 // value lies in the window. buf is scratch: pass a slice with capacity
-// >= n to avoid an allocation, or nil.
+// >= 2n to avoid an allocation, or nil.
 func RollingMax(dst, src []float64, n int, buf []float64) {
-	rollingExt(bitsOf(dst[:len(src)]), bitsOf(src), n, bitsOf(scratch(buf, n)), 0)
+	rollingExt(bitsOf(dst[:len(src)]), bitsOf(src), n, bitsOf(scratch(buf, 2*n)), 0)
 }
 
 // RollingMin writes the minimum of the last n values (see RollingMax).
 func RollingMin(dst, src []float64, n int, buf []float64) {
-	rollingExt(bitsOf(dst[:len(src)]), bitsOf(src), n, bitsOf(scratch(buf, n)), -1)
+	rollingExt(bitsOf(dst[:len(src)]), bitsOf(src), n, bitsOf(scratch(buf, 2*n)), -1)
 }
 
 // nanBits is the bit pattern of the package's NaN.
@@ -457,11 +457,23 @@ var nanBits = int64(math.Float64bits(nan))
 
 // rollingExt is the rolling maximum of the keys okey(x)^flip on the bits
 // of the values: flip 0 gives the maximum of the values, flip -1 (which
-// reverses the key order) the minimum. s (n slots) holds the previous
-// block's suffix keys.
+// reverses the key order) the minimum. s (2n slots) is scratch for the
+// blocks' suffix keys.
 func rollingExt(dst, src []int64, n int, s []int64, flip int64) {
 	dst = dst[:len(src)]
 	s = s[:n]
+	var or int64
+	bad := false
+	for _, x := range src {
+		or |= x
+		if !finBits(x) {
+			bad = true
+		}
+	}
+	if or >= 0 { // no sign bit set: the bits themselves are the keys
+		rollingExtBits(dst, src, n, s, flip, bad)
+		return
+	}
 	lastBad := -1
 	for b0 := 0; b0 < len(src); b0 += n {
 		blk := src[b0:min(b0+n, len(src))]
@@ -495,6 +507,127 @@ func rollingExt(dst, src []int64, n int, s []int64, flip int64) {
 				s[j] = m
 			}
 		}
+	}
+}
+
+// rollingExtBits is rollingExt for series without a set sign bit (prices,
+// volumes: the usual inputs), whose bits order like their values, so a
+// key is the bits XOR flip. Each step of the scheme is its own small loop,
+// which the compiler keeps in registers: the running extreme is then a
+// two-cycle compare-and-move chain.
+func rollingExtBits(dst, src []int64, n int, s []int64, flip int64, bad bool) {
+	sa, sb := s[:n], s[n:2*n] // suffix keys of the blocks before and of the first of a pair
+	for i := range sa {       // no block before the first
+		sa[i] = math.MinInt64
+	}
+	b0 := 0
+	// Two blocks at a time: their running extremes are independent
+	// chains the CPU overlaps.
+	for ; b0+2*n <= len(src); b0 += 2 * n {
+		a, b := src[b0:b0+n], src[b0+n:b0+2*n]
+		oa, ob := dst[b0:b0+n], dst[b0+n:b0+2*n]
+		prefixKeys2(oa, ob, a, b, flip)
+		mergeKeys(oa, sa[1:], flip)
+		suffixKeys2(sb, sa, a, b, flip)
+		mergeKeys(ob, sb[1:], flip)
+	}
+	for ; b0 < len(src); b0 += n {
+		blk := src[b0:min(b0+n, len(src))]
+		out := dst[b0 : b0+len(blk)]
+		prefixKeys(out, blk, flip)
+		mergeKeys(out, sa[1:], flip)
+		if len(blk) == n {
+			suffixKeys(sa, blk, flip)
+		}
+	}
+	// NaN during the warm-up and within n days of an unknown value.
+	warm := dst[:min(n-1, len(dst))]
+	for i := range warm {
+		warm[i] = nanBits
+	}
+	if !bad {
+		return
+	}
+	until := n - 2
+	for i, x := range src {
+		if !finBits(x) {
+			until = i + n - 1
+		}
+		if i <= until {
+			dst[i] = nanBits
+		}
+	}
+}
+
+// prefixKeys writes the running maximum of the keys blk[j]^flip into out.
+func prefixKeys(out, blk []int64, flip int64) {
+	out = out[:len(blk)]
+	p := int64(math.MinInt64)
+	for j, x := range blk {
+		if k := x ^ flip; k > p {
+			p = k
+		}
+		out[j] = p
+	}
+}
+
+// prefixKeys2 is prefixKeys on two blocks of the same length at once.
+func prefixKeys2(oa, ob, a, b []int64, flip int64) {
+	b, oa, ob = b[:len(a)], oa[:len(a)], ob[:len(a)]
+	pa, pb := int64(math.MinInt64), int64(math.MinInt64)
+	for j, x := range a {
+		if k := x ^ flip; k > pa {
+			pa = k
+		}
+		if k := b[j] ^ flip; k > pb {
+			pb = k
+		}
+		oa[j], ob[j] = pa, pb
+	}
+}
+
+// suffixKeys2 is suffixKeys on two blocks of the same length at once, a
+// into sa and b into sb.
+func suffixKeys2(sa, sb, a, b []int64, flip int64) {
+	b, sa, sb = b[:len(a)], sa[:len(a)], sb[:len(a)]
+	ma, mb := int64(math.MinInt64), int64(math.MinInt64)
+	for j := len(a) - 1; j >= 0; j-- {
+		if k := a[j] ^ flip; k > ma {
+			ma = k
+		}
+		if k := b[j] ^ flip; k > mb {
+			mb = k
+		}
+		sa[j], sb[j] = ma, mb
+	}
+}
+
+// suffixKeys writes the maximum of the keys of blk[j:] into s[j].
+func suffixKeys(s, blk []int64, flip int64) {
+	s = s[:len(blk)]
+	m := int64(math.MinInt64)
+	for j := len(blk) - 1; j >= 0; j-- {
+		if k := blk[j] ^ flip; k > m {
+			m = k
+		}
+		s[j] = m
+	}
+}
+
+// mergeKeys takes the larger of the keys out[j] and prev[j] (prev may be
+// shorter than out) and turns every key of out back into bits.
+func mergeKeys(out, prev []int64, flip int64) {
+	prev = prev[:min(len(prev), len(out))]
+	o := out[:len(prev)]
+	for j, k := range prev {
+		if m := o[j]; m > k {
+			k = m
+		}
+		o[j] = k ^ flip
+	}
+	rest := out[len(prev):]
+	for j, k := range rest {
+		rest[j] = k ^ flip
 	}
 }
 

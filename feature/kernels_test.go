@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -420,5 +421,63 @@ func TestZScoreAndPivotsAgainstNaive(t *testing.T) {
 	}
 	if found < 10 {
 		t.Fatalf("only %d swing highs in 600 days", found)
+	}
+}
+
+// TestRollingExtremesExact holds RollingMax and RollingMin to a direct
+// scan, value for value and NaN for NaN, on both of their paths (series
+// with and without negative values), with unknown and infinite values,
+// lengths around the block boundaries and dirty scratch buffers.
+func TestRollingExtremesExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for _, signed := range []bool{false, true} {
+		for _, n := range []int{1, 2, 3, 5, 14, 55} {
+			for _, length := range []int{1, n - 1, n, n + 1, 2 * n, 2*n + 1, 3*n - 1, 7*n + 3, 400} {
+				if length < 1 {
+					continue
+				}
+				src := make([]float64, length)
+				for i := range src {
+					src[i] = r.Float64() * 100
+					if signed {
+						src[i] -= 50
+					}
+					switch u := r.Float64(); {
+					case u < 0.01:
+						src[i] = math.NaN()
+					case u < 0.015:
+						src[i] = math.Inf(1)
+					case u < 0.02 && signed:
+						src[i] = math.Inf(-1)
+					case u < 0.1 && i > 0:
+						src[i] = src[i-1] // ties
+					}
+				}
+				buf := make([]float64, 2*n)
+				for i := range buf {
+					buf[i] = r.NormFloat64() * 1e6 // dirty scratch
+				}
+				mx, mn := make([]float64, length), make([]float64, length)
+				feature.RollingMax(mx, src, n, buf)
+				feature.RollingMin(mn, src, n, buf)
+				for i := range src {
+					hi, lo, bad := math.Inf(-1), math.Inf(1), i < n-1
+					for j := max(0, i-n+1); j <= i; j++ {
+						if math.IsNaN(src[j]) || math.IsInf(src[j], 0) {
+							bad = true
+						}
+						hi, lo = math.Max(hi, src[j]), math.Min(lo, src[j])
+					}
+					for _, c := range []struct {
+						name      string
+						got, want float64
+					}{{"max", mx[i], hi}, {"min", mn[i], lo}} {
+						if bad != math.IsNaN(c.got) || (!bad && c.got != c.want) {
+							t.Fatalf("signed=%v n=%d len=%d: %s[%d] = %v, want %v (window bad: %v)", signed, n, length, c.name, i, c.got, c.want, bad)
+						}
+					}
+				}
+			}
+		}
 	}
 }
