@@ -14,6 +14,8 @@ demo: build
 
 test: web
 	$(GO) test ./...
+	# The portable Go versions of the assembly kernels, on this machine too.
+	$(GO) test -tags purego ./feature/
 
 # web builds the dashboard bundle (web/dist) from the npm lock file. Without
 # npm the binary still builds and serves a page that says how to build it.

@@ -25,6 +25,11 @@ func (r *runner) kernelTimes(k fixture.Kernel) (ns, cpu, allocs [3]float64) {
 	}
 	for round := 0; round < r.o.Rounds; round++ {
 		for i, im := range k.Impls {
+			// Start each from a collected heap, so a collection that
+			// go-talib's allocations started is not charged to the
+			// implementation timed after it (talib's own collections
+			// still fall within its timing).
+			runtime.GC()
 			res := measure(r.o.BenchTime, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
@@ -73,6 +78,7 @@ func (r *runner) build() error {
 	matrixBytes := values * 4 // float32 matrices
 	var peak float64
 	var buildErr error
+	var kept []*feature.Matrix // the last build's matrices, alive while the floor is measured
 	res := measureOnce(func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
@@ -89,18 +95,31 @@ func (r *runner) build() error {
 			} else if len(mats) != tokens {
 				buildErr = fmt.Errorf("factor build returned %d matrices for %d tokens", len(mats), tokens)
 			}
-			mats = nil
+			kept, mats = mats, nil
 			b.StartTimer()
 		}
 	})
 	if buildErr != nil {
 		return buildErr
 	}
+	// The floor under any build of this matrix: allocating it and writing
+	// one value per 4 KB page, with no factor work. It runs while the
+	// build's matrices are still alive, so it gets fresh memory as the
+	// build did instead of reusing the build's pages.
+	floor := touchFloor(int(values))
+	runtime.KeepAlive(kept)
+	kept = nil
 	wall := nsPerOp(res)
 	scale := fmt.Sprintf("%dx%dx%d", tokens, days, len(fs))
 	row := newRow(sec, "build "+scale+" tokens x days x factors", wall/values, "ns/value")
 	row.CPU = res.cpu / values
 	row.Note = fmt.Sprintf("%.2f s wall on GOMAXPROCS %d (CPU sums over cores)", wall/1e9, runtime.GOMAXPROCS(0))
+	r.add(row)
+	row = newRow(sec, "build "+scale+" wall time", wall/1e9, "s").vs("touch", floor/1e9, "value/ref")
+	if tokens == fullTokens && days == fullDays {
+		row = row.want("value", "<=", 12)
+	}
+	row.Note = fmt.Sprintf("reference: allocating the %.0f MB matrix and writing one value per 4 KB page on %d goroutines, no factor work (first-touch page faults)", matrixBytes/1e6, runtime.GOMAXPROCS(0))
 	r.add(row)
 	row = newRow(sec, "build "+scale+" peak memory / matrix", peak/matrixBytes, "x").want("value", "<=", 1.25)
 	row.Note = fmt.Sprintf("peak %.0f MB over a %.0f MB float32 matrix", peak/1e6, matrixBytes/1e6)
@@ -109,10 +128,36 @@ func (r *runner) build() error {
 	if float64(tokens)*float64(days) != full {
 		row = newRow(sec, fmt.Sprintf("build %dx%d time", fullTokens, fullDays), wall/1e9*full/(float64(tokens)*float64(days)), "s")
 		row.Projection = true
-		row.Note = fmt.Sprintf("linear in tokens x days from %dx%d; run --tokens %d --days %d (about 7 GB) to measure", tokens, days, fullTokens, fullDays)
+		row.Note = fmt.Sprintf("linear in tokens x days from %dx%d; run --tokens %d --days %d (about 17 GB: inputs, matrix and the first-touch reference) to measure", tokens, days, fullTokens, fullDays)
 		r.add(row)
 	}
 	return nil
+}
+
+// touchFloor allocates n float32 values as the factor build does
+// (feature.NewSlab) and writes one value per 4 KB page from GOMAXPROCS
+// goroutines, each on its own contiguous part, and returns the wall
+// nanoseconds taken.
+func touchFloor(n int) float64 {
+	t0 := time.Now()
+	slab := feature.NewSlab(n)
+	workers := runtime.GOMAXPROCS(0)
+	part := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := min(w*part, n), min((w+1)*part, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i += 1024 {
+				slab[i] = 1
+			}
+		}()
+	}
+	wg.Wait()
+	d := float64(time.Since(t0).Nanoseconds())
+	runtime.KeepAlive(slab)
+	return d
 }
 
 // peakSampler samples the Go runtime's memory footprint until stopped.

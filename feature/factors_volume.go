@@ -44,7 +44,7 @@ func srOf(in *Input) *srState {
 	return sharedState(in, "sr", func() *srState {
 		s := &srState{h: in.Col(InHigh), l: in.Col(InLow), c: in.Col(InClose), cur: srOut{sup: nan, res: nan}}
 		for j := range s.at {
-			s.at[j] = -1 << 40
+			s.at[j] = -1 << 30 // long before any day; fits a 32-bit int
 		}
 		return s
 	})

@@ -302,15 +302,7 @@ func ROC(dst, src []float64, n int) {
 	for i := range dst[:m] {
 		dst[i] = nan
 	}
-	prev, d := src[:len(src)-m], dst[m:]
-	for j, x := range src[m:] {
-		r := x / prev[j]
-		if r-r != 0 {
-			d[j] = nan
-			continue
-		}
-		d[j] = 100 * (r - 1)
-	}
+	rocPct(dst[m:], src[m:], src[:len(src)-m])
 }
 
 // ATR writes Wilder's average true range as in TA-Lib: the first value at
