@@ -381,8 +381,7 @@ func BuildPanel(series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
 	}
 	// One allocation advised for huge pages: first-touch page faults on
 	// per-token allocations cost about as much as the factors themselves.
-	slab := make([]float32, offs[len(series)])
-	adviseHuge(slab)
+	slab := NewSlab(offs[len(series)])
 	err := parallel(len(series), workers, func(k int) error {
 		_, m, err := newTokenStream(fs, series[k], slab[offs[k]:offs[k+1]:offs[k+1]])
 		if err != nil {
@@ -395,6 +394,16 @@ func BuildPanel(series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
 		return nil, err
 	}
 	return mats, nil
+}
+
+// NewSlab returns n zeros in one allocation advised for transparent huge
+// pages, as BuildPanel allocates the matrices of a panel: first-touch page
+// faults on per-token allocations cost about as much as the factors
+// themselves.
+func NewSlab(n int) []float32 {
+	s := make([]float32, n)
+	adviseHuge(s)
+	return s
 }
 
 // Panel is a set of token streams advanced together.

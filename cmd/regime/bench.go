@@ -10,7 +10,7 @@ type benchCmd struct {
 	Section string `arg:"" optional:"" enum:"feature,backtest,store,synth,api,all" default:"all" help:"Section to run: feature, backtest, store, synth, api or all."`
 	Quick   bool   `help:"Smaller sizes and shorter timings; full-scale figures are projected (marked ~)."`
 	JSON    bool   `name:"json" help:"Print the report as JSON."`
-	Tokens  int    `help:"Tokens of the full factor build (default 500, quick 100; 5000 is the target scale, about 7 GB)."`
+	Tokens  int    `help:"Tokens of the full factor build (default 500, quick 100; 5000 is the target scale, about 17 GB)."`
 	Days    int    `help:"Days of the full factor build (default 3650)."`
 	Trials  int    `help:"Parameter sets of the backtest sweep (default 1000, quick 100)."`
 }
