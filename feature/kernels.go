@@ -57,32 +57,55 @@ func SMA(dst, src []float64, n int) {
 
 // EMA writes TA-Lib's exponential moving average with k = 2/(n+1), seeded
 // with the mean of the first n known values (first value at index n-1 when
-// nothing is missing), computed as v = v*(1-k) + x*k. Unknown inputs give
-// NaN and are skipped.
+// nothing is missing), then v = v*(1-k) + x*k. Unknown inputs give NaN and
+// are skipped. Two known bars in a row take one step of the unrolled
+// recurrence v2 = v*(1-k)² + x0*(1-k)k + x1*k, so the dependency chain is
+// one multiply-add per two bars; its rounding differs from two single
+// steps by a few units in the last place, which the recurrence damps.
 func EMA(dst, src []float64, n int) {
 	dst = dst[:len(src)]
 	k := 2 / float64(n+1)
 	k1 := 1 - k
+	k11, k1k := k1*k1, k1*k
 	var sum, v float64
-	cnt := 0
-	for i, x := range src {
+	cnt, i := 0, 0
+	for ; i < len(src) && cnt < n; i++ { // the seed
+		x := src[i]
 		if x-x != 0 {
 			dst[i] = nan
 			continue
 		}
-		if cnt < n {
-			sum += x
-			cnt++
-			if cnt < n {
-				dst[i] = nan
-				continue
-			}
-			v = sum / float64(n)
-			dst[i] = v
+		sum += x
+		if cnt++; cnt < n {
+			dst[i] = nan
 			continue
 		}
-		v = v*k1 + x*k // one multiply-add on the dependency chain
+		v = sum / float64(n)
 		dst[i] = v
+	}
+	for i+1 < len(src) {
+		x0, x1 := src[i], src[i+1]
+		if (x0-x0)+(x1-x1) == 0 {
+			dst[i] = v*k1 + x0*k
+			v = v*k11 + (x0*k1k + x1*k)
+			dst[i+1] = v
+			i += 2
+			continue
+		}
+		if x0-x0 != 0 { // one bar at a time around an unknown
+			dst[i] = nan
+		} else {
+			v = v*k1 + x0*k
+			dst[i] = v
+		}
+		i++
+	}
+	if i < len(src) {
+		if x := src[i]; x-x != 0 {
+			dst[i] = nan
+		} else {
+			dst[i] = v*k1 + x*k
+		}
 	}
 }
 

@@ -481,3 +481,45 @@ func TestRollingExtremesExact(t *testing.T) {
 		}
 	}
 }
+
+// TestEMAUnrolledMatchesSequential holds the unrolled EMA (two bars per
+// step) to the plain one-bar recurrence, with unknown values that force
+// single steps at odd and even positions: within 1e-12 relative, NaN for
+// NaN.
+func TestEMAUnrolledMatchesSequential(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, n := range []int{1, 2, 3, 20, 50} {
+		src := make([]float64, 3000)
+		x := 100.0
+		for i := range src {
+			x *= math.Exp(0.03 * r.NormFloat64())
+			src[i] = x
+			if r.Float64() < 0.03 {
+				src[i] = math.NaN()
+			}
+		}
+		got := make([]float64, len(src))
+		feature.EMA(got, src, n)
+		k := 2 / float64(n+1)
+		var v, sum float64
+		cnt := 0
+		for i, x := range src {
+			want := math.NaN()
+			switch {
+			case math.IsNaN(x):
+			case cnt < n:
+				sum += x
+				if cnt++; cnt == n {
+					v = sum / float64(n)
+					want = v
+				}
+			default:
+				v = v*(1-k) + x*k
+				want = v
+			}
+			if math.IsNaN(want) != math.IsNaN(got[i]) || (!math.IsNaN(want) && math.Abs(got[i]-want) > 1e-12*math.Abs(want)) {
+				t.Fatalf("n=%d day %d: EMA %v, sequential %v", n, i, got[i], want)
+			}
+		}
+	}
+}
