@@ -32,11 +32,33 @@ func SMA(dst, src []float64, n int) {
 		dst[n-1] = sum * inv
 	}
 	old := src[:len(src)-m]
-	for j, x := range src[m:] {
+	cur := src[m:]
+	for j := 0; j < len(cur); {
 		i := j + m
-		o := old[j]
+		// Two bars per step when all four values are known: the running
+		// sum then takes one add per two bars on its dependency chain.
+		if j+1 < len(cur) {
+			d0, d1 := cur[j]-old[j], cur[j+1]-old[j+1]
+			if (d0-d0)+(d1-d1) == 0 {
+				first := sum + d0
+				sum += d0 + d1
+				if i-lastBad >= n {
+					dst[i] = first * inv
+				} else {
+					dst[i] = nan
+				}
+				if i+1-lastBad >= n {
+					dst[i+1] = sum * inv
+				} else {
+					dst[i+1] = nan
+				}
+				j += 2
+				continue
+			}
+		}
+		x, o := cur[j], old[j]
 		if d := x - o; d-d == 0 {
-			sum += d // both known: one add on the dependency chain
+			sum += d
 		} else {
 			if x-x == 0 {
 				sum += x
@@ -52,6 +74,7 @@ func SMA(dst, src []float64, n int) {
 		} else {
 			dst[i] = nan
 		}
+		j++
 	}
 }
 

@@ -523,3 +523,34 @@ func TestEMAUnrolledMatchesSequential(t *testing.T) {
 		}
 	}
 }
+
+// TestSMAUnrolledMatchesNaive holds the SMA (two bars per step where it
+// can) to the mean of each window, NaN where the window holds an unknown
+// value, on data with gaps at odd and even positions.
+func TestSMAUnrolledMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for _, n := range []int{1, 2, 3, 20, 200} {
+		src := make([]float64, 3000)
+		for i := range src {
+			src[i] = 50 + 10*r.NormFloat64()
+			if r.Float64() < 0.01 {
+				src[i] = math.NaN()
+			}
+		}
+		got := make([]float64, len(src))
+		feature.SMA(got, src, n)
+		for i := range src {
+			want := math.NaN()
+			if i >= n-1 {
+				s := 0.0
+				for _, v := range src[i-n+1 : i+1] {
+					s += v
+				}
+				want = s / float64(n)
+			}
+			if math.IsNaN(want) != math.IsNaN(got[i]) || (!math.IsNaN(want) && math.Abs(got[i]-want) > 1e-9*math.Abs(want)) {
+				t.Fatalf("n=%d day %d: SMA %v, want %v", n, i, got[i], want)
+			}
+		}
+	}
+}
