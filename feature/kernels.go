@@ -250,17 +250,25 @@ func Bollinger(upper, mid, lower, src []float64, n int, k float64) {
 	m := len(src)
 	upper, mid, lower = upper[:m], mid[:m], lower[:m]
 	var sum, sq float64
-	fn := float64(n)
+	inv := 1 / float64(n)
 	lastBad := -1
 	for i, x := range src {
-		if x-x == 0 {
-			sum += x
-			sq += x * x
-		} else {
-			lastBad = i
-		}
+		old := nan
 		if i >= n {
-			if old := src[i-n]; old-old == 0 {
+			old = src[i-n]
+		}
+		if d := x - old; d-d == 0 {
+			// Both known: one add per running sum on its dependency chain.
+			sum += d
+			sq += x*x - old*old
+		} else {
+			if x-x == 0 {
+				sum += x
+				sq += x * x
+			} else {
+				lastBad = i
+			}
+			if old-old == 0 {
 				sum -= old
 				sq -= old * old
 			}
@@ -269,8 +277,8 @@ func Bollinger(upper, mid, lower, src []float64, n int, k float64) {
 			upper[i], mid[i], lower[i] = nan, nan, nan
 			continue
 		}
-		mu := sum / fn
-		v := sq/fn - mu*mu
+		mu := sum * inv
+		v := sq*inv - mu*mu
 		if v < 0 {
 			v = 0
 		}

@@ -554,3 +554,44 @@ func TestSMAUnrolledMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestBollingerMatchesNaive holds the Bollinger bands to the mean and
+// population standard deviation of each window, NaN where the window holds
+// an unknown value, on data with gaps.
+func TestBollingerMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	for _, n := range []int{2, 3, 20, 60} {
+		src := make([]float64, 2000)
+		for i := range src {
+			src[i] = 50 + 10*r.NormFloat64()
+			if r.Float64() < 0.01 {
+				src[i] = math.NaN()
+			}
+		}
+		up, mid, lo := make([]float64, len(src)), make([]float64, len(src)), make([]float64, len(src))
+		feature.Bollinger(up, mid, lo, src, n, 2)
+		for i := range src {
+			wantMid, wantSD := math.NaN(), math.NaN()
+			if i >= n-1 {
+				s, q := 0.0, 0.0
+				for _, v := range src[i-n+1 : i+1] {
+					s += v
+				}
+				wantMid = s / float64(n)
+				for _, v := range src[i-n+1 : i+1] {
+					q += (v - wantMid) * (v - wantMid)
+				}
+				wantSD = math.Sqrt(q / float64(n))
+			}
+			if math.IsNaN(wantMid) != math.IsNaN(mid[i]) || math.IsNaN(wantMid) != math.IsNaN(up[i]) {
+				t.Fatalf("n=%d day %d: bands %v %v, want NaN %v", n, i, mid[i], up[i], math.IsNaN(wantMid))
+			}
+			if math.IsNaN(wantMid) {
+				continue
+			}
+			if math.Abs(mid[i]-wantMid) > 1e-9*math.Abs(wantMid) || math.Abs((up[i]-lo[i])/4-wantSD) > 1e-7*wantMid {
+				t.Fatalf("n=%d day %d: mid %v sd %v, want %v %v", n, i, mid[i], (up[i]-lo[i])/4, wantMid, wantSD)
+			}
+		}
+	}
+}
