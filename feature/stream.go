@@ -33,13 +33,17 @@ type win struct {
 	seen    int // known values pushed so far
 	wraps   int // times pos went back to 0
 	sum, sq float64
+	mb      int        // maxBad(n)
+	inv     [2]float64 // 1/n and 1/(n-1): a full window divides by multiplying
 }
 
 // maxBad is how many unknown values a window of n days tolerates: 10%,
 // none for windows shorter than 10 days.
 func maxBad(n int) int { return n / 10 }
 
-func newWin(n int) *win { return &win{buf: make([]float64, n), n: n} }
+func newWin(n int) *win {
+	return &win{buf: make([]float64, n), n: n, mb: maxBad(n), inv: [2]float64{1 / float64(n), 1 / float64(n-1)}}
+}
 
 func (w *win) push(x float64) {
 	pos := w.pos
@@ -96,11 +100,14 @@ func (w *win) resync() {
 
 // ok reports whether the window is past its warm-up (n known values seen
 // and n values pushed) and has at most maxBad(n) unknown values.
-func (w *win) ok() bool { return w.seen >= w.n && w.cnt == w.n && w.bad <= maxBad(w.n) }
+func (w *win) ok() bool { return w.seen >= w.n && w.cnt == w.n && w.bad <= w.mb }
 
 func (w *win) mean() float64 {
 	if !w.ok() {
 		return nan
+	}
+	if w.bad == 0 {
+		return w.sum * w.inv[0]
 	}
 	return w.sum / float64(w.n-w.bad)
 }
@@ -116,14 +123,20 @@ func (w *win) total() float64 {
 	return w.sum * float64(w.n) / float64(w.n-w.bad)
 }
 
-// std returns the standard deviation with ddof degrees of freedom removed.
+// std returns the standard deviation with ddof (0 or 1) degrees of
+// freedom removed.
 func (w *win) std(ddof int) float64 {
 	k := w.n - w.bad
 	if !w.ok() || k-ddof <= 0 {
 		return nan
 	}
-	n := float64(k)
-	v := (w.sq - w.sum*w.sum/n) / (n - float64(ddof))
+	var v float64
+	if w.bad == 0 {
+		v = (w.sq - w.sum*w.sum*w.inv[0]) * w.inv[ddof]
+	} else {
+		n := float64(k)
+		v = (w.sq - w.sum*w.sum/n) / (n - float64(ddof))
+	}
 	if v < 0 {
 		v = 0
 	}
