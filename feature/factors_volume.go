@@ -18,8 +18,7 @@ type srState struct {
 	sorted  [srLevels]float64 // active levels, ascending
 	touch   [srLevels]int     // levels within ±srBand of sorted[k]
 	ns      int
-	oldest  int // earliest confirmation day among active levels
-	dirty   bool
+	oldest  int   // earliest confirmation day among active levels
 	cur     srOut // at the latest computed day
 	hi      int   // next day to compute
 	out     [ringN]srOut
@@ -50,16 +49,76 @@ func srOf(in *Input) *srState {
 	})
 }
 
+// add makes v, confirmed on day i, a level: it replaces the oldest pivot
+// of the ring and updates the sorted levels and touch counts in place
+// (O(srLevels), where a full rebuild sorts). Expired levels stay until the
+// rebuild that step runs when the oldest active level expires.
 func (s *srState) add(v float64, i int) {
-	s.lv[s.next], s.at[s.next] = v, i
+	j := s.next
+	if s.at[j] >= i-srMaxAge {
+		s.remove(s.lv[j])
+	}
+	s.lv[j], s.at[j] = v, i
 	if s.next++; s.next == srLevels {
 		s.next = 0
 	}
-	s.dirty = true
+	s.insert(v)
+	if s.ns == 1 {
+		s.oldest = i
+	}
+}
+
+// inBand reports whether u lies within ±srBand of level v, the test
+// rebuild's two pointers apply.
+func inBand(u, v float64) bool {
+	band := srBand * math.Abs(v)
+	return u >= v-band && u <= v+band
+}
+
+// insert adds level v to the sorted levels and counts the touches it adds.
+func (s *srState) insert(v float64) {
+	n := 1 // v touches itself
+	k := s.ns
+	for t := 0; t < s.ns; t++ {
+		u := s.sorted[t]
+		if inBand(v, u) {
+			s.touch[t]++
+		}
+		if inBand(u, v) {
+			n++
+		}
+		if u > v && k == s.ns {
+			k = t
+		}
+	}
+	copy(s.sorted[k+1:s.ns+1], s.sorted[k:s.ns])
+	copy(s.touch[k+1:s.ns+1], s.touch[k:s.ns])
+	s.sorted[k], s.touch[k] = v, n
+	s.ns++
+}
+
+// remove drops one level equal to v from the sorted levels and the
+// touches it gave.
+func (s *srState) remove(v float64) {
+	k := 0
+	for k < s.ns && s.sorted[k] != v {
+		k++
+	}
+	if k == s.ns {
+		return // not active: nothing to undo
+	}
+	copy(s.sorted[k:s.ns-1], s.sorted[k+1:s.ns])
+	copy(s.touch[k:s.ns-1], s.touch[k+1:s.ns])
+	s.ns--
+	for t := 0; t < s.ns; t++ {
+		if inBand(v, s.sorted[t]) {
+			s.touch[t]--
+		}
+	}
 }
 
 // rebuild sorts the active levels and counts each one's touches; it runs
-// only when a level is added or expires.
+// only when a level expires (add updates them in place).
 func (s *srState) rebuild(i int) {
 	young := i - srMaxAge
 	s.ns, s.oldest = 0, i
@@ -88,7 +147,6 @@ func (s *srState) rebuild(i int) {
 		}
 		s.touch[k] = hi - lo
 	}
-	s.dirty = false
 }
 
 // day returns day i's picture, computing the days up to i first.
@@ -112,7 +170,7 @@ func (s *srState) step(i int) {
 			s.add(pl, i)
 		}
 	}
-	if s.dirty || (s.ns > 0 && s.oldest < i-srMaxAge) {
+	if s.ns > 0 && s.oldest < i-srMaxAge {
 		s.rebuild(i)
 	}
 	x := (*s.c)[i]
