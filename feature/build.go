@@ -86,7 +86,7 @@ func newMatrix(dates []regime.Date, fs []Factor, missing []string, data []float3
 type Stream struct {
 	factors []Factor
 	in      *Input
-	steps   []StepFunc // nil when an input is missing
+	blocks  []BlockFunc // nil when an input is missing
 	missing []string
 	n       int        // days computed
 	chain   []chainCol // on-chain inputs, by metric id
@@ -100,7 +100,7 @@ type chainCol struct {
 }
 
 func newStream(fs []Factor, in *Input, lvl Level) (*Stream, error) {
-	st := &Stream{factors: fs, in: in, steps: make([]StepFunc, len(fs)), missing: make([]string, len(fs)), mkt: lvl == LevelMarket}
+	st := &Stream{factors: fs, in: in, blocks: make([]BlockFunc, len(fs)), missing: make([]string, len(fs)), mkt: lvl == LevelMarket}
 	for j, f := range fs {
 		if f.Level != lvl {
 			return nil, regime.Errorf(regime.EINVALID, "feature: factor %s is %s-level, want %s", f.Name, f.Level, lvl)
@@ -112,7 +112,7 @@ func newStream(fs []Factor, in *Input, lvl Level) (*Stream, error) {
 			}
 		}
 		if st.missing[j] == "" {
-			st.steps[j] = f.New(in)
+			st.blocks[j] = blockOf(f, in)
 		}
 	}
 	for name, col := range in.cols {
@@ -162,35 +162,34 @@ func NewMarketStream(fs []Factor, m *Market) (*Stream, *Matrix, error) {
 }
 
 // history runs the factors over all days of the input in blocks of ringN
-// days: within a block, each factor runs over every day before the next
-// factor starts (its code and state stay hot in cache); shared states
-// remember the block's days, so every factor sees them computed once.
+// days: within a block, each factor's BlockFunc runs over every day
+// before the next factor starts (its code and state stay hot in cache, and
+// a factor with a Block form pays one call per block, not per day); shared
+// states remember the block's days, so every factor sees them computed
+// once.
 func (st *Stream) history(data []float32) *Matrix {
 	n := st.in.Len()
 	m := newMatrix(st.in.dates, st.factors, st.missing, data)
 	nan32 := float32(math.NaN())
 	type active struct {
-		col  []float32
-		step StepFunc
+		col []float32
+		blk BlockFunc
 	}
 	var act []active
-	for j, step := range st.steps {
+	for j, blk := range st.blocks {
 		col := m.Data[j*n : (j+1)*n]
-		if step == nil {
+		if blk == nil {
 			for i := range col {
 				col[i] = nan32
 			}
 			continue
 		}
-		act = append(act, active{col, step})
+		act = append(act, active{col, blk})
 	}
 	for i0 := 0; i0 < n; i0 += ringN {
 		i1 := min(i0+ringN, n)
 		for _, a := range act {
-			col, step := a.col[i0:i1], a.step
-			for k := range col {
-				col[k] = float32(step(i0 + k))
-			}
+			a.blk(i0, i1, a.col[i0:i1])
 		}
 	}
 	st.n = n
@@ -307,12 +306,12 @@ func (st *Stream) nextDate(d regime.Date) error {
 
 func (st *Stream) step(row []float32) {
 	i := st.n
-	for j, step := range st.steps {
-		if step == nil {
+	for j, blk := range st.blocks {
+		if blk == nil {
 			row[j] = float32(math.NaN())
 			continue
 		}
-		row[j] = float32(step(i))
+		blk(i, i+1, row[j:j+1])
 	}
 	st.n++
 }

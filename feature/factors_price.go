@@ -11,6 +11,13 @@ func tok(name, family, formula string, warmup int, inputs []string, nw func(in *
 	return Factor{Name: name, Family: family, Formula: formula, Warmup: warmup, Inputs: inputs, Level: LevelToken, New: nw}
 }
 
+// tokBlock is tok for a factor written in block form.
+func tokBlock(name, family, formula string, warmup int, inputs []string, nb func(in *Input) BlockFunc) Factor {
+	f := tok(name, family, formula, warmup, inputs, stepOf(nb))
+	f.Block = nb
+	return f
+}
+
 var (
 	inC    = []string{InClose}
 	inHLC  = []string{InHigh, InLow, InClose}
@@ -231,15 +238,18 @@ func priceFactors() []Factor {
 	var fs []Factor
 	// momentum
 	for _, k := range []int{1, 3, 7, 14, 30, 60, 90, 180, 365} {
-		fs = append(fs, tok(fmt.Sprintf("ret_%dd", k), "momentum", fmt.Sprintf("close[t]/close[t-%d] − 1", k), k, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("ret_%dd", k), "momentum", fmt.Sprintf("close[t]/close[t-%d] − 1", k), k, inC,
+			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
-				return func(i int) float64 {
-					if i < k {
-						return nan
+				return func(i0, i1 int, dst []float32) {
+					c := (*p)[:i1]
+					for i := i0; i < i1; i++ {
+						v := nan
+						if i >= k {
+							v = div(c[i], c[i-k]) - 1
+						}
+						dst[i-i0] = float32(v)
 					}
-					c := *p
-					return div(c[i], c[i-k]) - 1
 				}
 			}))
 	}

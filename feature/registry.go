@@ -28,6 +28,14 @@ func (l Level) String() string {
 // needs between calls; it must read inputs at indices <= i only.
 type StepFunc func(i int) float64
 
+// BlockFunc writes a factor's values for days i0 <= i < i1 into
+// dst[:i1-i0]. It is called over consecutive ranges in day order (each i0
+// is the previous i1), ranges of at most 128 days, and keeps whatever
+// state it needs between calls; it must read inputs at indices < i1 only,
+// and the value of a day must not depend on how the days were split into
+// ranges.
+type BlockFunc func(i0, i1 int, dst []float32)
+
 // Factor is one registered factor.
 type Factor struct {
 	Name    string // unique, snake_case
@@ -42,6 +50,36 @@ type Factor struct {
 	// New returns a fresh streaming state bound to in. It is called only
 	// when every input in Inputs is present.
 	New func(in *Input) StepFunc
+	// Block, when set, returns the same factor as a BlockFunc: a tight
+	// loop over a range of days instead of a call per day. It computes
+	// exactly New's values (New then runs it one day at a time); builds use
+	// it when present.
+	Block func(in *Input) BlockFunc
+}
+
+// blockOf returns f's block form: f.Block, or f.New called day by day.
+func blockOf(f Factor, in *Input) BlockFunc {
+	if f.Block != nil {
+		return f.Block(in)
+	}
+	step := f.New(in)
+	return func(i0, i1 int, dst []float32) {
+		for k := range dst[:i1-i0] {
+			dst[k] = float32(step(i0 + k))
+		}
+	}
+}
+
+// stepOf is New for a factor defined by its block form: one day per call.
+func stepOf(nb func(in *Input) BlockFunc) func(in *Input) StepFunc {
+	return func(in *Input) StepFunc {
+		b := nb(in)
+		var one [1]float32
+		return func(i int) float64 {
+			b(i, i+1, one[:])
+			return float64(one[0])
+		}
+	}
 }
 
 // Input is the view of a Series or Market that factor states read. Its
