@@ -254,68 +254,80 @@ func priceFactors() []Factor {
 			}))
 	}
 	for _, k := range []int{30, 90, 180} {
-		fs = append(fs, tok(fmt.Sprintf("mom_radj_%dd", k), "momentum",
+		fs = append(fs, tokBlock(fmt.Sprintf("mom_radj_%dd", k), "momentum",
 			fmt.Sprintf("Σ of the last %d daily log returns / (σ·√%d), σ = their sample std (mean return / std · √%d)", k, k, k), k, inC,
-			func(in *Input) StepFunc {
+			func(in *Input) BlockFunc {
 				w := logRetStats(in, k)
 				sq := math.Sqrt(float64(k))
-				return func(i int) float64 {
-					o := w.at(i)
-					return div(o.total, o.std*sq)
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 {
+						o := w.at(i)
+						return div(o.total, o.std*sq)
+					})
 				}
 			}))
 	}
 	// trend: price vs moving averages
 	for _, n := range []int{20, 50, 100, 200} {
-		fs = append(fs, tok(fmt.Sprintf("px_sma_%d", n), "trend", fmt.Sprintf("close/SMA(close,%d) − 1", n), n-1, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("px_sma_%d", n), "trend", fmt.Sprintf("close/SMA(close,%d) − 1", n), n-1, inC,
+			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				m := smaOf(in, n)
-				return func(i int) float64 { return div((*p)[i], m.at(i)) - 1 }
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 { return div((*p)[i], m.at(i)) - 1 })
+				}
 			}))
-		fs = append(fs, tok(fmt.Sprintf("px_ema_%d", n), "trend", fmt.Sprintf("close/EMA(close,%d) − 1 (EMA seeded with the first %d-day mean)", n, n), n-1, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("px_ema_%d", n), "trend", fmt.Sprintf("close/EMA(close,%d) − 1 (EMA seeded with the first %d-day mean)", n, n), n-1, inC,
+			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				e := emaOf(in, n)
-				return func(i int) float64 { return div((*p)[i], e.at(i)) - 1 }
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 { return div((*p)[i], e.at(i)) - 1 })
+				}
 			}))
 	}
 	for _, s := range []struct{ n, k int }{{50, 10}, {200, 20}} {
-		fs = append(fs, tok(fmt.Sprintf("sma_%d_slope", s.n), "trend", fmt.Sprintf("SMA(close,%d)[t]/SMA(close,%d)[t-%d] − 1", s.n, s.n, s.k), s.n-1+s.k, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("sma_%d_slope", s.n), "trend", fmt.Sprintf("SMA(close,%d)[t]/SMA(close,%d)[t-%d] − 1", s.n, s.n, s.k), s.n-1+s.k, inC,
+			func(in *Input) BlockFunc {
 				w := smaOf(in, s.n)
 				l := newLag(s.k)
-				return func(i int) float64 {
-					m := w.at(i)
-					l.push(m)
-					return div(m, l.ago(s.k)) - 1
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 {
+						m := w.at(i)
+						l.push(m)
+						return div(m, l.ago(s.k)) - 1
+					})
 				}
 			}))
 	}
-	fs = append(fs, tok("ema_20_slope", "trend", "EMA(close,20)[t]/EMA(close,20)[t-5] − 1", 24, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("ema_20_slope", "trend", "EMA(close,20)[t]/EMA(close,20)[t-5] − 1", 24, inC,
+		func(in *Input) BlockFunc {
 			e := emaOf(in, 20)
 			l := newLag(5)
-			return func(i int) float64 {
-				v := e.at(i)
-				l.push(v)
-				return div(v, l.ago(5)) - 1
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					v := e.at(i)
+					l.push(v)
+					return div(v, l.ago(5)) - 1
+				})
 			}
 		}))
 	macd := func(name, formula string, warm, out int) Factor {
-		return tok(name, "trend", formula, warm, inC, func(in *Input) StepFunc {
+		return tokBlock(name, "trend", formula, warm, inC, func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			m := macdOf(in)
-			return func(i int) float64 {
-				o := m.at(i)
-				x, line, sig := (*p)[i], o.line, o.sig
-				switch out {
-				case 0:
-					return div(line, x)
-				case 1:
-					return div(sig, x)
-				}
-				return div(line-sig, x)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					o := m.at(i)
+					x, line, sig := (*p)[i], o.line, o.sig
+					switch out {
+					case 0:
+						return div(line, x)
+					case 1:
+						return div(sig, x)
+					}
+					return div(line-sig, x)
+				})
 			}
 		})
 	}
@@ -323,52 +335,58 @@ func priceFactors() []Factor {
 		macd("macd_line", "(EMA(close,12) − EMA(close,26)) / close", 25, 0),
 		macd("macd_signal", "EMA(MACD line,9) / close", 33, 1),
 		macd("macd_hist", "(MACD line − signal) / close", 33, 2))
-	fs = append(fs, tok("cross_50_200", "trend", "+1 when SMA(close,50) > SMA(close,200), −1 when below, 0 when equal", 199, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("cross_50_200", "trend", "+1 when SMA(close,50) > SMA(close,200), −1 when below, 0 when equal", 199, inC,
+		func(in *Input) BlockFunc {
 			a, b := smaOf(in, 50), smaOf(in, 200)
-			return func(i int) float64 {
-				d := a.at(i) - b.at(i)
-				if !fin(d) {
-					return nan
-				}
-				return sign(d)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					d := a.at(i) - b.at(i)
+					if !fin(d) {
+						return nan
+					}
+					return sign(d)
+				})
 			}
 		}))
-	fs = append(fs, tok("cross_50_200_days", "trend", "days since the 50/200-day SMA cross state last changed (NaN until a change is seen)", 200, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("cross_50_200_days", "trend", "days since the 50/200-day SMA cross state last changed (NaN until a change is seen)", 200, inC,
+		func(in *Input) BlockFunc {
 			a, b := smaOf(in, 50), smaOf(in, 200)
 			state, last := 0.0, -1
-			return func(i int) float64 {
-				d := a.at(i) - b.at(i)
-				if !fin(d) {
-					return nan
-				}
-				s := sign(d)
-				if state != 0 && s != state {
-					last = i
-				}
-				state = s
-				if last < 0 {
-					return nan
-				}
-				return float64(i - last)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					d := a.at(i) - b.at(i)
+					if !fin(d) {
+						return nan
+					}
+					s := sign(d)
+					if state != 0 && s != state {
+						last = i
+					}
+					state = s
+					if last < 0 {
+						return nan
+					}
+					return float64(i - last)
+				})
 			}
 		}))
 	dmi := func(name, formula string, warm, out int) Factor {
-		return tok(name, "trend", formula, warm, inHLC, func(in *Input) StepFunc {
+		return tokBlock(name, "trend", formula, warm, inHLC, func(in *Input) BlockFunc {
 			d := dmOf(in)
-			return func(i int) float64 {
-				o := d.at(i)
-				adx, p, m := o.adx, o.pdi, o.mdi
-				switch out {
-				case 0:
-					return adx
-				case 1:
-					return p
-				case 2:
-					return m
-				}
-				return p - m
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					o := d.at(i)
+					adx, p, m := o.adx, o.pdi, o.mdi
+					switch out {
+					case 0:
+						return adx
+					case 1:
+						return p
+					case 2:
+						return m
+					}
+					return p - m
+				})
 			}
 		})
 	}
@@ -379,178 +397,208 @@ func priceFactors() []Factor {
 		dmi("dmi_diff_14", "+DI(14) − −DI(14)", 14, 3))
 	// oscillators
 	for _, n := range []int{7, 14, 28} {
-		fs = append(fs, tok(fmt.Sprintf("rsi_%d", n), "oscillator", fmt.Sprintf("Wilder RSI(%d), 0–100 (TA-Lib)", n), n, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("rsi_%d", n), "oscillator", fmt.Sprintf("Wilder RSI(%d), 0–100 (TA-Lib)", n), n, inC,
+			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				r := &rsiState{n: n}
-				return func(i int) float64 { return r.push((*p)[i]) }
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 { return r.push((*p)[i]) })
+				}
 			}))
 	}
 	stoch := func(name, formula string, warm int, d bool) Factor {
-		return tok(name, "oscillator", formula, warm, inHLC, func(in *Input) StepFunc {
+		return tokBlock(name, "oscillator", formula, warm, inHLC, func(in *Input) BlockFunc {
 			st := stochOf(in)
-			return func(i int) float64 {
-				o := st.at(i)
-				if d {
-					return o.d
-				}
-				return o.k
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					o := st.at(i)
+					if d {
+						return o.d
+					}
+					return o.k
+				})
 			}
 		})
 	}
 	fs = append(fs,
 		stoch("stoch_k_14", "slow %K: SMA3 of 100·(close − LL14)/(HH14 − LL14)", 15, false),
 		stoch("stoch_d_14", "%D: SMA3 of slow %K(14,3)", 17, true))
-	fs = append(fs, tok("willr_14", "oscillator", "Williams %R: −100·(HH14 − close)/(HH14 − LL14)", 13, inHLC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("willr_14", "oscillator", "Williams %R: −100·(HH14 − close)/(HH14 − LL14)", 13, inHLC,
+		func(in *Input) BlockFunc {
 			c := in.Col(InClose)
 			st := stochOf(in)
-			return func(i int) float64 {
-				o := st.at(i)
-				return -100 * div(o.hi-(*c)[i], o.hi-o.lo)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					o := st.at(i)
+					return -100 * div(o.hi-(*c)[i], o.hi-o.lo)
+				})
 			}
 		}))
 	for _, n := range []int{10, 20} {
-		fs = append(fs, tok(fmt.Sprintf("roc_%d", n), "oscillator", fmt.Sprintf("100·(close[t]/close[t-%d] − 1)", n), n, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("roc_%d", n), "oscillator", fmt.Sprintf("100·(close[t]/close[t-%d] − 1)", n), n, inC,
+			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
-				return func(i int) float64 {
-					if i < n {
-						return nan
-					}
-					c := *p
-					return 100 * (div(c[i], c[i-n]) - 1)
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 {
+						if i < n {
+							return nan
+						}
+						c := *p
+						return 100 * (div(c[i], c[i-n]) - 1)
+					})
 				}
 			}))
 	}
 	// volatility
 	for _, n := range []int{7, 30, 90} {
-		fs = append(fs, tok(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
+			func(in *Input) BlockFunc {
 				w := logRetStats(in, n)
-				return func(i int) float64 { return w.at(i).std * math.Sqrt(annual) }
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 { return w.at(i).std * math.Sqrt(annual) })
+				}
 			}))
 	}
-	fs = append(fs, tok("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
+		func(in *Input) BlockFunc {
 			a, b := logRetStats(in, 7), logRetStats(in, 90)
-			return func(i int) float64 { return div(a.at(i).std, b.at(i).std) }
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 { return div(a.at(i).std, b.at(i).std) })
+			}
 		}))
-	fs = append(fs, tok("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
+		func(in *Input) BlockFunc {
 			lr := logRets(in)
 			w := newWin(30)
-			return func(i int) float64 {
-				r := lr.at(i)
-				if r > 0 {
-					r = 0
-				}
-				w.push(r * r)
-				return math.Sqrt(w.mean() * annual)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					r := lr.at(i)
+					if r > 0 {
+						r = 0
+					}
+					w.push(r * r)
+					return math.Sqrt(w.mean() * annual)
+				})
 			}
 		}))
-	fs = append(fs, tok("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
+		func(in *Input) BlockFunc {
 			a, b := logRetStats(in, 7), newWin(90)
-			return func(i int) float64 {
-				b.push(a.at(i).std)
-				return div(b.std(1), b.mean())
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					b.push(a.at(i).std)
+					return div(b.std(1), b.mean())
+				})
 			}
 		}))
-	fs = append(fs, tok("atr_14_pct", "volatility", "Wilder ATR(14) / close", 14, inHLC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("atr_14_pct", "volatility", "Wilder ATR(14) / close", 14, inHLC,
+		func(in *Input) BlockFunc {
 			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
 			var w wilder
 			w.n = 14
 			pc, started := 0.0, false
-			return func(i int) float64 {
-				hi, lo, x := (*h)[i], (*l)[i], (*c)[i]
-				if !fin(hi) || !fin(lo) || !fin(x) {
-					return nan
-				}
-				if !started {
-					started, pc = true, x
-					return nan
-				}
-				tr := trueRange(hi, lo, pc)
-				pc = x
-				return div(w.push(tr), x)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					hi, lo, x := (*h)[i], (*l)[i], (*c)[i]
+					if !fin(hi) || !fin(lo) || !fin(x) {
+						return nan
+					}
+					if !started {
+						started, pc = true, x
+						return nan
+					}
+					tr := trueRange(hi, lo, pc)
+					pc = x
+					return div(w.push(tr), x)
+				})
 			}
 		}))
 	boll := func(name, formula string, pctb bool) Factor {
-		return tok(name, "volatility", formula, 19, inC, func(in *Input) StepFunc {
+		return tokBlock(name, "volatility", formula, 19, inC, func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			w := statsOf(in, "close", closes(in), 20, 0)
-			return func(i int) float64 {
-				x := (*p)[i]
-				o := w.at(i)
-				m, s := o.mean, o.std
-				if pctb {
-					return div(x-(m-2*s), 4*s)
-				}
-				return div(4*s, m)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x := (*p)[i]
+					o := w.at(i)
+					m, s := o.mean, o.std
+					if pctb {
+						return div(x-(m-2*s), 4*s)
+					}
+					return div(4*s, m)
+				})
 			}
 		})
 	}
 	fs = append(fs,
 		boll("bb_width_20", "(upper − lower)/middle of Bollinger(20, 2σ population)", false),
 		boll("bb_pctb_20", "%B: (close − lower)/(upper − lower), Bollinger(20, 2σ)", true))
-	fs = append(fs, tok("parkinson_30", "volatility", "Parkinson range volatility: √(mean over 30 days of ln(H/L)² / (4 ln 2)) · √365", 29, inHL,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("parkinson_30", "volatility", "Parkinson range volatility: √(mean over 30 days of ln(H/L)² / (4 ln 2)) · √365", 29, inHL,
+		func(in *Input) BlockFunc {
 			lhl := logHL(in)
 			w := newWin(30)
 			k := 1 / (4 * math.Ln2)
-			return func(i int) float64 {
-				r := lhl.at(i)
-				w.push(r * r * k)
-				return math.Sqrt(w.mean() * annual)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					r := lhl.at(i)
+					w.push(r * r * k)
+					return math.Sqrt(w.mean() * annual)
+				})
 			}
 		}))
 	// drawdown
-	fs = append(fs, tok("dd_ath", "drawdown", "close / max(close so far) − 1", 0, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("dd_ath", "drawdown", "close / max(close so far) − 1", 0, inC,
+		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			ath := nan
-			return func(i int) float64 {
-				x := (*p)[i]
-				if fin(x) && !(x <= ath) {
-					ath = x
-				}
-				return div(x, ath) - 1
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x := (*p)[i]
+					if fin(x) && !(x <= ath) {
+						ath = x
+					}
+					return div(x, ath) - 1
+				})
 			}
 		}))
-	fs = append(fs, tok("days_since_ath", "drawdown", "days since the close was at its all-time high so far", 0, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("days_since_ath", "drawdown", "days since the close was at its all-time high so far", 0, inC,
+		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			ath, at := nan, -1
-			return func(i int) float64 {
-				x := (*p)[i]
-				if fin(x) && !(x < ath) {
-					ath, at = x, i
-				}
-				if at < 0 || !fin(x) {
-					return nan
-				}
-				return float64(i - at)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x := (*p)[i]
+					if fin(x) && !(x < ath) {
+						ath, at = x, i
+					}
+					if at < 0 || !fin(x) {
+						return nan
+					}
+					return float64(i - at)
+				})
 			}
 		}))
-	fs = append(fs, tok("dd_365", "drawdown", "close / max(close over 365 days) − 1", 364, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("dd_365", "drawdown", "close / max(close over 365 days) − 1", 364, inC,
+		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			m := newExt(365, true)
-			return func(i int) float64 {
-				x := (*p)[i]
-				m.push(x)
-				return div(x, m.value()) - 1
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x := (*p)[i]
+					m.push(x)
+					return div(x, m.value()) - 1
+				})
 			}
 		}))
-	fs = append(fs, tok("days_since_365h", "drawdown", "days since the 365-day closing high", 364, inC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("days_since_365h", "drawdown", "days since the 365-day closing high", 364, inC,
+		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			m := newMono(365, true)
-			return func(i int) float64 {
-				m.push((*p)[i])
-				return m.age()
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					m.push((*p)[i])
+					return m.age()
+				})
 			}
 		}))
 	return fs

@@ -206,123 +206,139 @@ func volumeFactors() []Factor {
 	var fs []Factor
 	// volume
 	for _, n := range []int{30, 90} {
-		fs = append(fs, tok(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
+			func(in *Input) BlockFunc {
 				lv := logVols(in)
 				w := statsOf(in, "lvol", lv, n, 1)
-				return func(i int) float64 {
-					o := w.at(i)
-					return div(lv.at(i)-o.mean, o.std)
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 {
+						o := w.at(i)
+						return div(lv.at(i)-o.mean, o.std)
+					})
 				}
 			}))
 	}
-	fs = append(fs, tok("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
+		func(in *Input) BlockFunc {
 			lv := logVols(in)
 			w := statsOf(in, "lvol", lv, 30, 1)
-			return func(i int) float64 {
-				o := w.at(i)
-				z := div(lv.at(i)-o.mean, o.std)
-				switch {
-				case !fin(z):
-					return nan
-				case z > 3:
-					return 1
-				case z < -3:
-					return -1
-				}
-				return 0
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					o := w.at(i)
+					z := div(lv.at(i)-o.mean, o.std)
+					switch {
+					case !fin(z):
+						return nan
+					case z > 3:
+						return 1
+					case z < -3:
+						return -1
+					}
+					return 0
+				})
 			}
 		}))
-	fs = append(fs, tok("vol_ratio_7_30", "volume", "SMA(volume,7)/SMA(volume,30)", 29, []string{InVolume},
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("vol_ratio_7_30", "volume", "SMA(volume,7)/SMA(volume,30)", 29, []string{InVolume},
+		func(in *Input) BlockFunc {
 			p := in.Col(InVolume)
 			a, b := newWin(7), newWin(30)
-			return func(i int) float64 {
-				x := (*p)[i]
-				a.push(x)
-				b.push(x)
-				return div(a.mean(), b.mean())
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x := (*p)[i]
+					a.push(x)
+					b.push(x)
+					return div(a.mean(), b.mean())
+				})
 			}
 		}))
-	fs = append(fs, tok("turnover", "volume", "volume / market cap", 0, inVMC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("turnover", "volume", "volume / market cap", 0, inVMC,
+		func(in *Input) BlockFunc {
 			v, m := in.Col(InVolume), in.Col(InMarketCap)
-			return func(i int) float64 { return div((*v)[i], (*m)[i]) }
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 { return div((*v)[i], (*m)[i]) })
+			}
 		}))
-	fs = append(fs, tok("obv_slope_20", "volume", "(OBV[t] − OBV[t-20]) / Σ volume over the last 20 days, in [−1, 1]", 20, inCV,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("obv_slope_20", "volume", "(OBV[t] − OBV[t-20]) / Σ volume over the last 20 days, in [−1, 1]", 20, inCV,
+		func(in *Input) BlockFunc {
 			c, v := in.Col(InClose), in.Col(InVolume)
 			l := newLag(20)
 			vs := newWin(20)
 			var obv, pc float64
 			started := false
-			return func(i int) float64 {
-				x, vol := (*c)[i], (*v)[i]
-				vs.push(vol)
-				o := nan
-				if fin(x) && fin(vol) {
-					switch {
-					case !started:
-						started, obv = true, vol
-					case x > pc:
-						obv += vol
-					case x < pc:
-						obv -= vol
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x, vol := (*c)[i], (*v)[i]
+					vs.push(vol)
+					o := nan
+					if fin(x) && fin(vol) {
+						switch {
+						case !started:
+							started, obv = true, vol
+						case x > pc:
+							obv += vol
+						case x < pc:
+							obv -= vol
+						}
+						pc = x
+						o = obv
 					}
-					pc = x
-					o = obv
-				}
-				l.push(o)
-				return div(o-l.ago(20), vs.total())
+					l.push(o)
+					return div(o-l.ago(20), vs.total())
+				})
 			}
 		}))
-	fs = append(fs, tok("vp_corr_30", "volume", "30-day Pearson correlation of daily log return and daily change of ln(1+volume); negative = volume–price divergence", 30, inCV,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("vp_corr_30", "volume", "30-day Pearson correlation of daily log return and daily change of ln(1+volume); negative = volume–price divergence", 30, inCV,
+		func(in *Input) BlockFunc {
 			lr, lv := logRets(in), logVols(in)
 			wx, wy, wxy := newWin(30), newWin(30), newWin(30)
 			prev := nan
-			return func(i int) float64 {
-				x := lr.at(i)
-				cur := lv.at(i)
-				y := cur - prev
-				prev = cur
-				wx.push(x)
-				wy.push(y)
-				wxy.push(x * y)
-				n := 30.0
-				sx, sy := wx.total(), wy.total()
-				cov := wxy.total() - sx*sy/n
-				vx := wx.sq - sx*sx/n
-				vy := wy.sq - sy*sy/n
-				return div(cov, math.Sqrt(vx*vy))
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x := lr.at(i)
+					cur := lv.at(i)
+					y := cur - prev
+					prev = cur
+					wx.push(x)
+					wy.push(y)
+					wxy.push(x * y)
+					n := 30.0
+					sx, sy := wx.total(), wy.total()
+					cov := wxy.total() - sx*sy/n
+					vx := wx.sq - sx*sx/n
+					vy := wy.sq - sy*sy/n
+					return div(cov, math.Sqrt(vx*vy))
+				})
 			}
 		}))
 	// liquidity
-	fs = append(fs, tok("amihud_30", "liquidity", "mean over 30 days of |daily return| / volume, per $1M traded", 30, inCV,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("amihud_30", "liquidity", "mean over 30 days of |daily return| / volume, per $1M traded", 30, inCV,
+		func(in *Input) BlockFunc {
 			c, v := in.Col(InClose), in.Col(InVolume)
 			w := newWin(30)
-			return func(i int) float64 {
-				r := nan
-				if i > 0 {
-					r = div(math.Abs(div((*c)[i], (*c)[i-1])-1)*1e6, (*v)[i])
-				}
-				w.push(r)
-				return w.mean()
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					r := nan
+					if i > 0 {
+						r = div(math.Abs(div((*c)[i], (*c)[i-1])-1)*1e6, (*v)[i])
+					}
+					w.push(r)
+					return w.mean()
+				})
 			}
 		}))
-	fs = append(fs, tok("turnover_30", "liquidity", "mean over 30 days of volume / market cap", 29, inVMC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("turnover_30", "liquidity", "mean over 30 days of volume / market cap", 29, inVMC,
+		func(in *Input) BlockFunc {
 			v, m := in.Col(InVolume), in.Col(InMarketCap)
 			w := newWin(30)
-			return func(i int) float64 {
-				w.push(div((*v)[i], (*m)[i]))
-				return w.mean()
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					w.push(div((*v)[i], (*m)[i]))
+					return w.mean()
+				})
 			}
 		}))
-	fs = append(fs, tok("hl_spread_30", "liquidity", "Corwin–Schultz two-day high–low spread estimator (negatives set to 0 as in the paper), mean over 30 days", 30, inHL,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("hl_spread_30", "liquidity", "Corwin–Schultz two-day high–low spread estimator (negatives set to 0 as in the paper), mean over 30 days", 30, inHL,
+		func(in *Input) BlockFunc {
 			h, l := in.Col(InHigh), in.Col(InLow)
 			lhl := logHL(in)
 			w := newWin(30)
@@ -331,39 +347,43 @@ func volumeFactors() []Factor {
 			// ca·√β − |g|·cb, one square root fewer.
 			ca, cb := (math.Sqrt2-1)/k, 1/math.Sqrt(k)
 			prev := nan
-			return func(i int) float64 {
-				a := lhl.at(i)
-				b := prev
-				prev = a
-				s := nan
-				if i > 0 && fin(a) && fin(b) {
-					H, L, H1, L1 := (*h)[i], (*l)[i], (*h)[i-1], (*l)[i-1]
-					beta := a*a + b*b
-					g := math.Log(max(H, H1) / min(L, L1))
-					alpha := ca*math.Sqrt(beta) - math.Abs(g)*cb
-					if alpha <= 0 {
-						// exp(alpha) <= 1 makes the spread <= 0, which is
-						// set to 0: skip the exponential.
-						s = 0
-					} else {
-						e := math.Exp(alpha)
-						s = 2 * (e - 1) / (1 + e)
-						if !fin(s) {
-							s = nan
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					a := lhl.at(i)
+					b := prev
+					prev = a
+					s := nan
+					if i > 0 && fin(a) && fin(b) {
+						H, L, H1, L1 := (*h)[i], (*l)[i], (*h)[i-1], (*l)[i-1]
+						beta := a*a + b*b
+						g := math.Log(max(H, H1) / min(L, L1))
+						alpha := ca*math.Sqrt(beta) - math.Abs(g)*cb
+						if alpha <= 0 {
+							// exp(alpha) <= 1 makes the spread <= 0, which is
+							// set to 0: skip the exponential.
+							s = 0
+						} else {
+							e := math.Exp(alpha)
+							s = 2 * (e - 1) / (1 + e)
+							if !fin(s) {
+								s = nan
+							}
 						}
 					}
-				}
-				w.push(s)
-				return w.mean()
+					w.push(s)
+					return w.mean()
+				})
 			}
 		}))
-	fs = append(fs, tok("range_14", "liquidity", "mean over 14 days of (high − low)/close", 13, inHLC,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("range_14", "liquidity", "mean over 14 days of (high − low)/close", 13, inHLC,
+		func(in *Input) BlockFunc {
 			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
 			w := newWin(14)
-			return func(i int) float64 {
-				w.push(div((*h)[i]-(*l)[i], (*c)[i]))
-				return w.mean()
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					w.push(div((*h)[i]-(*l)[i], (*c)[i]))
+					return w.mean()
+				})
 			}
 		}))
 	// support / resistance
@@ -430,27 +450,31 @@ func volumeFactors() []Factor {
 		}
 	}
 	for _, n := range []int{20, 55} {
-		fs = append(fs, tok(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
-			func(in *Input) StepFunc {
+		fs = append(fs, tokBlock(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
+			func(in *Input) BlockFunc {
 				h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
 				hh, ll := newExt(n, true), newExt(n, false)
-				return func(i int) float64 {
-					hh.push((*h)[i])
-					ll.push((*l)[i])
-					lo := ll.value()
-					return div((*c)[i]-lo, hh.value()-lo)
+				return func(i0, i1 int, dst []float32) {
+					days(i0, i1, dst, func(i int) float64 {
+						hh.push((*h)[i])
+						ll.push((*l)[i])
+						lo := ll.value()
+						return div((*c)[i]-lo, hh.value()-lo)
+					})
 				}
 			}))
 	}
-	fs = append(fs, tok("dist_vwap_90", "support_resistance", "close / VWAP90 − 1, VWAP90 = Σ close·volume / Σ volume over 90 days (volume-weighted level)", 89, inCV,
-		func(in *Input) StepFunc {
+	fs = append(fs, tokBlock("dist_vwap_90", "support_resistance", "close / VWAP90 − 1, VWAP90 = Σ close·volume / Σ volume over 90 days (volume-weighted level)", 89, inCV,
+		func(in *Input) BlockFunc {
 			c, v := in.Col(InClose), in.Col(InVolume)
 			pv, vv := newWin(90), newWin(90)
-			return func(i int) float64 {
-				x, vol := (*c)[i], (*v)[i]
-				pv.push(x * vol)
-				vv.push(vol)
-				return div(x, div(pv.total(), vv.total())) - 1
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					x, vol := (*c)[i], (*v)[i]
+					pv.push(x * vol)
+					vv.push(vol)
+					return div(x, div(pv.total(), vv.total())) - 1
+				})
 			}
 		}))
 	return fs

@@ -131,6 +131,9 @@ func (m *memo) at(i int) float64 {
 	return m.buf[i&(ringN-1)]
 }
 
+// advance is kept out of at, so at is inlined where it is called.
+//
+//go:noinline
 func (m *memo) advance(i int) {
 	for ; m.hi <= i; m.hi++ {
 		m.buf[m.hi&(ringN-1)] = m.f(m.hi)
@@ -263,4 +266,13 @@ func Lookup(name string) (Factor, bool) {
 		}
 	}
 	return Factor{}, false
+}
+
+// days runs a per-day function over a block: the body of most block
+// factors. It and f are inlined into the block's loop, so the day costs no
+// call.
+func days(i0, i1 int, dst []float32, f func(i int) float64) {
+	for i := i0; i < i1; i++ {
+		dst[i-i0] = float32(f(i))
+	}
 }
