@@ -178,19 +178,22 @@ func (s *srState) step(i int) {
 	if !fin(x) {
 		return
 	}
-	r := 0
-	for r < s.ns && s.sorted[r] <= x {
-		r++
+	// Resistance is the first level above x, support the last below it:
+	// count the levels at or below x and those below x.
+	le, lt := 0, 0
+	for _, v := range s.sorted[:s.ns] {
+		if v <= x {
+			le++
+		}
+		if v < x {
+			lt++
+		}
 	}
-	if r < s.ns {
-		c.res, c.resN = s.sorted[r], s.touch[r]
+	if le < s.ns {
+		c.res, c.resN = s.sorted[le], s.touch[le]
 	}
-	k := r - 1
-	for k >= 0 && s.sorted[k] >= x {
-		k--
-	}
-	if k >= 0 {
-		c.sup, c.supN = s.sorted[k], s.touch[k]
+	if lt > 0 {
+		c.sup, c.supN = s.sorted[lt-1], s.touch[lt-1]
 	}
 }
 

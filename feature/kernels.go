@@ -778,28 +778,38 @@ func Pivots(highs, lows, high, low []float64, k int) {
 	}
 }
 
-// pivotAt tests bar j = i-k against bars i-2k..i.
+// pivotAt tests bar j = i-k against bars i-2k..i: the high is a swing
+// high when every bar before it is strictly lower and none after it is
+// higher, all of them known; likewise the low. It compares against the
+// extremes of the two sides and tracks unknown bars in a sum of x-x (NaN
+// for NaN and ±Inf), without branches that depend on the prices.
 func pivotAt(high, low []float64, i, k int) (float64, float64) {
 	j := i - k
 	ph, pl := high[j], low[j]
-	isH, isL := fin(ph), fin(pl)
-	for t := i - 2*k; t <= i && (isH || isL); t++ {
-		if t == j {
-			continue
-		}
-		h, l := high[t], low[t]
-		if !fin(h) || (t < j && h >= ph) || (t > j && h > ph) {
-			isH = false
-		}
-		if !fin(l) || (t < j && l <= pl) || (t > j && l < pl) {
-			isL = false
-		}
+	inf := math.Inf(1)
+	hl, hr, ll, lr := -inf, -inf, inf, inf
+	badH, badL := ph-ph, pl-pl
+	for _, h := range high[i-2*k : j] {
+		hl = max(hl, h)
+		badH += h - h
+	}
+	for _, h := range high[j+1 : i+1] {
+		hr = max(hr, h)
+		badH += h - h
+	}
+	for _, l := range low[i-2*k : j] {
+		ll = min(ll, l)
+		badL += l - l
+	}
+	for _, l := range low[j+1 : i+1] {
+		lr = min(lr, l)
+		badL += l - l
 	}
 	hv, lv := nan, nan
-	if isH {
+	if badH == 0 && ph > hl && ph >= hr {
 		hv = ph
 	}
-	if isL {
+	if badL == 0 && pl < ll && pl <= lr {
 		lv = pl
 	}
 	return hv, lv
