@@ -62,23 +62,31 @@ func chainFactors() []Factor {
 		growth7("oc_tx_growth_30", "onchain", "transaction count", ChainTxCount, 30),
 		growth7("oc_xfer_growth_30", "onchain", "adjusted transfer value (USD)", ChainTransferValue, 30),
 	}
-	nvt := func(in *Input) func(i int) float64 {
-		m, x := in.Col(InMarketCap), in.Col(oc(ChainTransferValue))
-		w := newWin(90)
-		return func(i int) float64 {
-			w.push((*x)[i])
-			return div((*m)[i], w.mean())
-		}
+	// nvt is the shared NVT-signal series of oc_nvt_90 and oc_nvt_z_365.
+	nvt := func(in *Input) *memo {
+		return memoOf(in, "nvt90", func() func(i int) float64 {
+			m, x := in.Col(InMarketCap), in.Col(oc(ChainTransferValue))
+			w := newWin(90)
+			return func(i int) float64 {
+				w.push((*x)[i])
+				return div((*m)[i], w.mean())
+			}
+		})
 	}
-	fs = append(fs, tok("oc_nvt_90", "onchain", "NVT signal: market cap / mean adjusted transfer value over 90 days", 89, []string{InMarketCap, oc(ChainTransferValue)},
-		func(in *Input) StepFunc { return nvt(in) }))
+	fs = append(fs, tokBlock("oc_nvt_90", "onchain", "NVT signal: market cap / mean adjusted transfer value over 90 days", 89, []string{InMarketCap, oc(ChainTransferValue)},
+		func(in *Input) BlockFunc {
+			f := nvt(in)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, f.at)
+			}
+		}))
 	fs = append(fs, tokBlock("oc_nvt_z_365", "onchain", "z-score of ln(oc_nvt_90) against its last 365 days (sample std)", 89+364, []string{InMarketCap, oc(ChainTransferValue)},
 		func(in *Input) BlockFunc {
 			f := nvt(in)
 			w := newWin(365)
 			return func(i0, i1 int, dst []float32) {
 				days(i0, i1, dst, func(i int) float64 {
-					x := math.Log(f(i))
+					x := math.Log(f.at(i))
 					w.push(x)
 					return div(x-w.mean(), w.std(1))
 				})

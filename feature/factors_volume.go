@@ -151,11 +151,20 @@ func (s *srState) rebuild(i int) {
 
 // day returns day i's picture, computing the days up to i first.
 func (s *srState) day(i int) *srOut {
+	if i >= s.hi {
+		s.advance(i)
+	}
+	return &s.out[i&(ringN-1)]
+}
+
+// advance is kept out of day, so day is inlined into the factors.
+//
+//go:noinline
+func (s *srState) advance(i int) {
 	for ; s.hi <= i; s.hi++ {
 		s.step(s.hi)
 		s.out[s.hi&(ringN-1)] = s.cur
 	}
-	return &s.out[i&(ringN-1)]
 }
 
 func (s *srState) step(i int) {
@@ -390,68 +399,62 @@ func volumeFactors() []Factor {
 			}
 		}))
 	// support / resistance
-	sr := func(name, formula string, warm int, out func(s *srOut, x float64) float64) Factor {
-		return tok(name, "support_resistance", formula, warm, inHLC, func(in *Input) StepFunc {
+	// sr outputs, in the order of the factors below.
+	const (
+		srDistSup = iota
+		srDistRes
+		srSupTouch
+		srResTouch
+		srBreakout
+		srBreakdown
+	)
+	sr := func(name, formula string, warm, kind int) Factor {
+		return tokBlock(name, "support_resistance", formula, warm, inHLC, func(in *Input) BlockFunc {
 			s := srOf(in)
 			c := in.Col(InClose)
-			return func(i int) float64 {
-				o := s.day(i)
-				x := (*c)[i]
-				if !fin(x) {
-					return nan
-				}
-				return out(o, x)
+			return func(i0, i1 int, dst []float32) {
+				days(i0, i1, dst, func(i int) float64 {
+					o := s.day(i)
+					x := (*c)[i]
+					if !fin(x) {
+						return nan
+					}
+					switch kind {
+					case srDistSup:
+						return div(x, o.sup) - 1
+					case srDistRes:
+						return div(o.res, x) - 1
+					case srSupTouch:
+						if o.supN == 0 {
+							return nan
+						}
+						return float64(o.supN)
+					case srResTouch:
+						if o.resN == 0 {
+							return nan
+						}
+						return float64(o.resN)
+					}
+					// Breakouts start once pivots can exist.
+					if i < 2*pivotK+1 {
+						return nan
+					}
+					if kind == srBreakout && x > o.prevRes || kind == srBreakdown && x < o.prevSup {
+						return 1
+					}
+					return 0
+				})
 			}
 		})
 	}
 	piv := fmt.Sprintf("levels = the last %d swing highs/lows (pivot: extreme of ±%d bars, known %d bars later) younger than %d days", srLevels, pivotK, pivotK, srMaxAge)
 	fs = append(fs,
-		sr("sr_dist_support", "close/support − 1, support = highest level below close; "+piv, 2*pivotK,
-			func(s *srOut, x float64) float64 { return div(x, s.sup) - 1 }),
-		sr("sr_dist_resistance", "resistance/close − 1, resistance = lowest level above close; "+piv, 2*pivotK,
-			func(s *srOut, x float64) float64 { return div(s.res, x) - 1 }),
-		sr("sr_support_touches", "number of levels within ±2% of the nearest support (NaN when none); "+piv, 2*pivotK,
-			func(s *srOut, x float64) float64 {
-				if s.supN == 0 {
-					return nan
-				}
-				return float64(s.supN)
-			}),
-		sr("sr_resistance_touches", "number of levels within ±2% of the nearest resistance (NaN when none); "+piv, 2*pivotK,
-			func(s *srOut, x float64) float64 {
-				if s.resN == 0 {
-					return nan
-				}
-				return float64(s.resN)
-			}),
-		sr("sr_breakout", "1 when close[t] > yesterday's nearest resistance, else 0; "+piv, 2*pivotK+1,
-			func(s *srOut, x float64) float64 {
-				if x > s.prevRes {
-					return 1
-				}
-				return 0
-			}),
-		sr("sr_breakdown", "1 when close[t] < yesterday's nearest support, else 0; "+piv, 2*pivotK+1,
-			func(s *srOut, x float64) float64 {
-				if x < s.prevSup {
-					return 1
-				}
-				return 0
-			}))
-	// sr_breakout/breakdown start once pivots can exist.
-	for j := len(fs) - 2; j < len(fs); j++ {
-		inner := fs[j].New
-		fs[j].New = func(in *Input) StepFunc {
-			st := inner(in)
-			return func(i int) float64 {
-				v := st(i)
-				if i < 2*pivotK+1 {
-					return nan
-				}
-				return v
-			}
-		}
-	}
+		sr("sr_dist_support", "close/support − 1, support = highest level below close; "+piv, 2*pivotK, srDistSup),
+		sr("sr_dist_resistance", "resistance/close − 1, resistance = lowest level above close; "+piv, 2*pivotK, srDistRes),
+		sr("sr_support_touches", "number of levels within ±2% of the nearest support (NaN when none); "+piv, 2*pivotK, srSupTouch),
+		sr("sr_resistance_touches", "number of levels within ±2% of the nearest resistance (NaN when none); "+piv, 2*pivotK, srResTouch),
+		sr("sr_breakout", "1 when close[t] > yesterday's nearest resistance, else 0; "+piv, 2*pivotK+1, srBreakout),
+		sr("sr_breakdown", "1 when close[t] < yesterday's nearest support, else 0; "+piv, 2*pivotK+1, srBreakdown))
 	for _, n := range []int{20, 55} {
 		fs = append(fs, tokBlock(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
 			func(in *Input) BlockFunc {
