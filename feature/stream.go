@@ -23,7 +23,7 @@ func div(a, b float64) float64 {
 // win is a rolling window of the last n pushed values with running sum and
 // sum of squares. It is "ok" once it holds n values of which at most
 // maxBad(n) are unknown; statistics then use the known values. Running
-// sums are recomputed from the ring every 4n pushes, so rounding drift
+// sums are recomputed from the ring every 16n pushes, so rounding drift
 // cannot accumulate.
 type win struct {
 	buf     []float64
@@ -59,7 +59,7 @@ func (w *win) push(x float64) {
 	}
 	if pos++; pos == w.n {
 		pos = 0
-		if w.wraps++; w.wraps&3 == 0 {
+		if w.wraps++; w.wraps&15 == 0 {
 			w.resync()
 		}
 	}
@@ -86,7 +86,7 @@ func (w *win) slowPush(x, old float64) {
 	}
 }
 
-// resync recomputes the running sums from the ring (every 4n pushes), so
+// resync recomputes the running sums from the ring (every 16n pushes), so
 // rounding drift cannot accumulate.
 func (w *win) resync() {
 	w.sum, w.sq = 0, 0
