@@ -51,8 +51,9 @@ func srOf(in *Input) *srState {
 
 // add makes v, confirmed on day i, a level: it replaces the oldest pivot
 // of the ring and updates the sorted levels and touch counts in place
-// (O(srLevels), where a full rebuild sorts). Expired levels stay until the
-// rebuild that step runs when the oldest active level expires.
+// (O(srLevels), where a full rebuild sorts). step purges expired levels
+// before it adds, so the level replaced is active exactly when it is
+// unexpired.
 func (s *srState) add(v float64, i int) {
 	j := s.next
 	if s.at[j] >= i-srMaxAge {
@@ -170,6 +171,11 @@ func (s *srState) advance(i int) {
 func (s *srState) step(i int) {
 	c := &s.cur
 	c.prevSup, c.prevRes = c.sup, c.res
+	// Expired levels go first, so every active level is one of the ring's
+	// unexpired ones when add replaces the oldest.
+	if s.ns > 0 && s.oldest < i-srMaxAge {
+		s.rebuild(i)
+	}
 	if i >= 2*pivotK {
 		ph, pl := pivotAt(*s.h, *s.l, i, pivotK)
 		if fin(ph) {
@@ -178,9 +184,6 @@ func (s *srState) step(i int) {
 		if fin(pl) {
 			s.add(pl, i)
 		}
-	}
-	if s.ns > 0 && s.oldest < i-srMaxAge {
-		s.rebuild(i)
 	}
 	x := (*s.c)[i]
 	c.sup, c.res, c.supN, c.resN = nan, nan, 0, 0
