@@ -188,10 +188,12 @@ func (st *Stream) history(data []float32) *Matrix {
 	}
 	for i0 := 0; i0 < n; i0 += ringN {
 		i1 := min(i0+ringN, n)
+		st.in.end = i1
 		for _, a := range act {
 			a.blk(i0, i1, a.col[i0:i1])
 		}
 	}
+	st.in.end = 0
 	st.n = n
 	return m
 }
@@ -306,6 +308,7 @@ func (st *Stream) nextDate(d regime.Date) error {
 
 func (st *Stream) step(row []float32) {
 	i := st.n
+	st.in.end = i + 1
 	for j, blk := range st.blocks {
 		if blk == nil {
 			row[j] = float32(math.NaN())
@@ -313,6 +316,7 @@ func (st *Stream) step(row []float32) {
 		}
 		blk(i, i+1, row[j:j+1])
 	}
+	st.in.end = 0
 	st.n++
 }
 

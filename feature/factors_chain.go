@@ -64,12 +64,14 @@ func chainFactors() []Factor {
 	}
 	// nvt is the shared NVT-signal series of oc_nvt_90 and oc_nvt_z_365.
 	nvt := func(in *Input) *memo {
-		return memoOf(in, "nvt90", func() func(i int) float64 {
+		return memoOf(in, "nvt90", func() func(i0, i1 int, dst []float64) {
 			m, x := in.Col(InMarketCap), in.Col(oc(ChainTransferValue))
 			w := newWin(90)
-			return func(i int) float64 {
-				w.push((*x)[i])
-				return div((*m)[i], w.mean())
+			return func(i0, i1 int, dst []float64) {
+				daysF64(i0, i1, dst, func(i int) float64 {
+					w.push((*x)[i])
+					return div((*m)[i], w.mean())
+				})
 			}
 		})
 	}

@@ -41,17 +41,21 @@ func logRet(c []float64, i int) float64 {
 
 // logRets is the shared daily log-return series of the close.
 func logRets(in *Input) *memo {
-	return memoOf(in, "logret", func() func(i int) float64 {
+	return memoOf(in, "logret", func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InClose)
-		return func(i int) float64 { return logRet(*p, i) }
+		return func(i0, i1 int, dst []float64) {
+			daysF64(i0, i1, dst, func(i int) float64 { return logRet(*p, i) })
+		}
 	})
 }
 
 // closes is the shared close series (as a memo, to feed shared windows).
 func closes(in *Input) *memo {
-	return memoOf(in, "close", func() func(i int) float64 {
+	return memoOf(in, "close", func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InClose)
-		return func(i int) float64 { return (*p)[i] }
+		return func(i0, i1 int, dst []float64) {
+			daysF64(i0, i1, dst, func(i int) float64 { return (*p)[i] })
+		}
 	})
 }
 
@@ -98,35 +102,41 @@ func logRetStats(in *Input, n int) *statShared { return statsOf(in, "logret", lo
 
 // logHL is the shared ln(high/low) series.
 func logHL(in *Input) *memo {
-	return memoOf(in, "loghl", func() func(i int) float64 {
+	return memoOf(in, "loghl", func() func(i0, i1 int, dst []float64) {
 		h, l := in.Col(InHigh), in.Col(InLow)
-		return func(i int) float64 {
-			if r := math.Log(div((*h)[i], (*l)[i])); fin(r) {
-				return r
-			}
-			return nan
+		return func(i0, i1 int, dst []float64) {
+			daysF64(i0, i1, dst, func(i int) float64 {
+				if r := math.Log(div((*h)[i], (*l)[i])); fin(r) {
+					return r
+				}
+				return nan
+			})
 		}
 	})
 }
 
 // smaOf is the shared SMA(close, n) series.
 func smaOf(in *Input, n int) *memo {
-	return memoOf(in, fmt.Sprintf("sma:%d", n), func() func(i int) float64 {
+	return memoOf(in, fmt.Sprintf("sma:%d", n), func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InClose)
 		w := newWin(n)
-		return func(i int) float64 {
-			w.push((*p)[i])
-			return w.mean()
+		return func(i0, i1 int, dst []float64) {
+			daysF64(i0, i1, dst, func(i int) float64 {
+				w.push((*p)[i])
+				return w.mean()
+			})
 		}
 	})
 }
 
 // emaOf is the shared EMA(close, n) series.
 func emaOf(in *Input, n int) *memo {
-	return memoOf(in, fmt.Sprintf("ema:%d", n), func() func(i int) float64 {
+	return memoOf(in, fmt.Sprintf("ema:%d", n), func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InClose)
 		e := newEMA(n)
-		return func(i int) float64 { return e.push((*p)[i]) }
+		return func(i0, i1 int, dst []float64) {
+			daysF64(i0, i1, dst, func(i int) float64 { return e.push((*p)[i]) })
+		}
 	})
 }
 

@@ -211,9 +211,11 @@ func (s *srState) step(i int) {
 
 // logVols is the shared ln(1+volume) series.
 func logVols(in *Input) *memo {
-	return memoOf(in, "lvol", func() func(i int) float64 {
+	return memoOf(in, "lvol", func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InVolume)
-		return func(i int) float64 { return math.Log1p((*p)[i]) }
+		return func(i0, i1 int, dst []float64) {
+			daysF64(i0, i1, dst, func(i int) float64 { return math.Log1p((*p)[i]) })
+		}
 	})
 }
 

@@ -91,6 +91,9 @@ type Input struct {
 	closes *[][]float64
 	member *[][]bool
 	shared map[string]any // intermediate states shared by factors, see sharedState
+	// end is one past the last day of the block a stream is computing (0
+	// outside a stream): shared series may compute up to it at once.
+	end int
 }
 
 // sharedState returns the intermediate state registered under key in in,
@@ -116,12 +119,14 @@ func sharedState[T any](in *Input, key string, mk func() T) T {
 // shared state asks for days the state still remembers.
 const ringN = 128
 
-// memo is a shared derived daily series: f is called exactly once per
-// day, in day order, and the last ringN values are kept.
+// memo is a shared derived daily series: f computes each day exactly
+// once, in day order, over ranges of days, and the last ringN values are
+// kept.
 type memo struct {
 	hi  int // next day to compute
 	buf [ringN]float64
-	f   func(i int) float64
+	f   func(i0, i1 int, dst []float64)
+	end *int // the Input's end: days before it may be computed early
 }
 
 func (m *memo) at(i int) float64 {
@@ -135,15 +140,21 @@ func (m *memo) at(i int) float64 {
 //
 //go:noinline
 func (m *memo) advance(i int) {
-	for ; m.hi <= i; m.hi++ {
-		m.buf[m.hi&(ringN-1)] = m.f(m.hi)
+	// Compute through the stream's current block in one call per ring
+	// segment: every day of it is asked for anyway.
+	last := max(i, *m.end-1)
+	for m.hi <= last {
+		lo := m.hi & (ringN - 1)
+		n := min(last+1-m.hi, ringN-lo)
+		m.f(m.hi, m.hi+n, m.buf[lo:lo+n])
+		m.hi += n
 	}
 }
 
 // memoOf returns the shared derived series under key; mk builds its
-// per-day function.
-func memoOf(in *Input, key string, mk func() func(i int) float64) *memo {
-	return sharedState(in, key, func() *memo { return &memo{f: mk()} })
+// function over a range of days (see daysF64).
+func memoOf(in *Input, key string, mk func() func(i0, i1 int, dst []float64)) *memo {
+	return sharedState(in, key, func() *memo { return &memo{f: mk(), end: &in.end} })
 }
 
 // Col returns the column named name, or nil if absent.
@@ -266,6 +277,13 @@ func Lookup(name string) (Factor, bool) {
 		}
 	}
 	return Factor{}, false
+}
+
+// daysF64 is days for a memo's float64 ring.
+func daysF64(i0, i1 int, dst []float64, f func(i int) float64) {
+	for i := i0; i < i1; i++ {
+		dst[i-i0] = f(i)
+	}
 }
 
 // days runs a per-day function over a block: the body of most block
