@@ -17,14 +17,17 @@
 // # Point in time
 //
 // A factor's value at index i depends only on inputs at indices <= i.
-// Every factor is computed by a streaming state machine (a StepFunc) that
-// is fed the days in order, so building a whole history (Build,
-// BuildPanel) and appending one day (Stream.Append, Panel.Append) run the
-// same code and give the same values. Factors of one build share
-// intermediate states (log returns, moving averages, the DMI, MACD,
-// stochastic and support/resistance states); a shared state advances day
-// by day on demand and remembers its last days, so the build can run each
-// factor over a block of days at a time. The lookahead subpackage proves
+// Every factor is computed by a streaming state machine that is fed the
+// days in order: a StepFunc called once per day, or a BlockFunc called
+// over consecutive ranges of days (a tight loop with no call per day, the
+// form of every token factor). Building a whole history (Build,
+// BuildPanel) runs blocks of 128 days and appending one day
+// (Stream.Append, Panel.Append) runs a block of one, the same code with
+// the same values. Factors of one build share intermediate states (log
+// returns, moving averages, the DMI, MACD, stochastic and
+// support/resistance states); a shared state advances on demand and
+// remembers its last 128 days, so the build can run each factor over a
+// block of days at a time. The lookahead subpackage proves
 // the property for every registered factor alone and for the whole build
 // (prefix truncation and future poisoning).
 //

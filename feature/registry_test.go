@@ -19,6 +19,11 @@ func TestRegistryShape(t *testing.T) {
 	if len(feature.ByLevel(feature.LevelMarket)) == 0 {
 		t.Error("no market-level factors")
 	}
+	for _, f := range tokens {
+		if f.Block == nil {
+			t.Errorf("token factor %s has no block form: the build calls it once per day", f.Name)
+		}
+	}
 	seen := map[string]bool{}
 	fams := map[string]int{}
 	for i, f := range reg {
