@@ -374,6 +374,31 @@ func parallel(n, workers int, fn func(k int) error) error {
 // series[k]. The matrices' Data share one allocation (each capped to its
 // own length), so the memory is released when every matrix is dropped.
 func BuildPanel(series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
+	return BuildPanelInto(NewSlab(PanelLen(series, fs)), series, fs, workers)
+}
+
+// PanelLen returns how many values the matrices of a panel build of
+// series and fs hold: the slab length BuildPanelInto needs.
+func PanelLen(series []*Series, fs []Factor) int {
+	n := 0
+	for _, s := range series {
+		if s != nil {
+			n += len(s.Dates) * len(fs)
+		}
+	}
+	return n
+}
+
+// BuildPanelInto is BuildPanel writing the matrices into slab, which must
+// hold at least PanelLen(series, fs) values; every one of those values is
+// overwritten, and the matrices share slab's memory. A process that
+// rebuilds its panel (a daily job) can hand the previous build's slab back
+// once it has dropped those matrices: its pages are already mapped, where a
+// fresh allocation pays a first-touch page fault per page.
+func BuildPanelInto(slab []float32, series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
+	if need := PanelLen(series, fs); len(slab) < need {
+		return nil, regime.Errorf(regime.EINVALID, "feature: panel slab holds %d values, the build needs %d", len(slab), need)
+	}
 	mats := make([]*Matrix, len(series))
 	offs := make([]int, len(series)+1)
 	for k, s := range series {
@@ -382,8 +407,6 @@ func BuildPanel(series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
 			offs[k+1] += len(s.Dates) * len(fs)
 		}
 	}
-	// One allocation for every matrix (see NewSlab).
-	slab := NewSlab(offs[len(series)])
 	err := parallel(len(series), workers, func(k int) error {
 		_, m, err := newTokenStream(fs, series[k], slab[offs[k]:offs[k+1]:offs[k+1]])
 		if err != nil {

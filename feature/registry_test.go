@@ -234,6 +234,45 @@ func TestAppendMarketMatchesBuild(t *testing.T) {
 	}
 }
 
+// TestBuildPanelIntoReusesSlab builds into a slab left dirty by earlier
+// use and expects exactly BuildPanel's values, in the slab's memory.
+func TestBuildPanelIntoReusesSlab(t *testing.T) {
+	var ss []*feature.Series
+	for k := range 4 {
+		ss = append(ss, synthSeries(uint64(30+k), 250+k*7, k%2 == 1))
+	}
+	fs := feature.ByLevel(feature.LevelToken)
+	want, err := feature.BuildPanel(ss, fs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := feature.PanelLen(ss, fs)
+	if got := len(ss[0].Dates) + len(ss[1].Dates) + len(ss[2].Dates) + len(ss[3].Dates); n != got*len(fs) {
+		t.Fatalf("PanelLen = %d, want %d", n, got*len(fs))
+	}
+	slab := make([]float32, n+5)
+	for i := range slab {
+		slab[i] = float32(i%7) - 3 // stale values, including zeros
+	}
+	got, err := feature.BuildPanelInto(slab, ss, fs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &got[0].Data[0] != &slab[0] {
+		t.Error("matrices do not live in the given slab")
+	}
+	for k := range ss {
+		if !slices.EqualFunc(want[k].Data, got[k].Data, func(a, b float32) bool {
+			return a == b || (math.IsNaN(float64(a)) && math.IsNaN(float64(b)))
+		}) {
+			t.Errorf("token %d: build into a dirty slab differs from BuildPanel", k)
+		}
+	}
+	if _, err := feature.BuildPanelInto(slab[:n-1], ss, fs, 2); regime.ErrorCode(err) != regime.EINVALID {
+		t.Errorf("short slab: err = %v, want EINVALID", err)
+	}
+}
+
 func TestPanelMatchesBuild(t *testing.T) {
 	var ss []*feature.Series
 	for k := range 6 {
