@@ -8,8 +8,7 @@ package feature_test
 // regime bench (bench/fixture.Kernels: each batch kernel next to a
 // plain-loop reference without NaN handling and go-talib, and the
 // RSI(14)+EMA(20)+MACD(12,26,9)+SMA(200)+Bollinger(20) combination against
-// one fused plain loop) plus StdDev30, on the same 10,000-bar random walk;
-// ns/bar is reported. Each call takes the next of fixture.Walks walks, so no
+// one fused plain loop), on 10,000-bar random walks; ns/bar is reported. Each call takes the next of fixture.Walks walks, so no
 // implementation gains from a branch predictor that has learnt the series.
 // BenchmarkBuild/<tokens>x<days>: the full parallel factor build (every
 // token-level factor) on synthetic random walks; ns/value and the peak
@@ -24,8 +23,6 @@ import (
 	"testing"
 	"time"
 
-	talib "github.com/markcheno/go-talib"
-
 	"github.com/regime-engine/regime/bench/fixture"
 	"github.com/regime-engine/regime/feature"
 )
@@ -36,16 +33,9 @@ func ratio(b *testing.B, n int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/bar")
 }
 
-// kernelBenches is the kernel scenarios of regime bench on a
-// benchBars-bar random walk, and the rolling standard deviation.
-func kernelBenches() []fixture.Kernel {
-	d := fixture.RandomWalk(1, benchBars)
-	x := make([]float64, benchBars)
-	return append(fixture.Kernels(benchBars), fixture.Kernel{Name: "StdDev30", Impls: [3]fixture.Impl{
-		{Name: "ours", Run: func() { feature.RollingStd(x, d.C, 30, 0) }},
-		{Name: "plain", Run: func() { fixture.PlainStd(x, d.C, 30) }},
-		{Name: "talib", Run: func() { talib.StdDev(d.C, 30, 1) }}}})
-}
+// kernelBenches is the kernel scenarios of regime bench on benchBars-bar
+// random walks.
+func kernelBenches() []fixture.Kernel { return fixture.Kernels(benchBars) }
 
 func BenchmarkKernels(b *testing.B) {
 	n := benchBars

@@ -291,27 +291,41 @@ func Bollinger(upper, mid, lower, src []float64, n int, k float64) {
 // degrees of freedom removed (0 = population, 1 = sample).
 func RollingStd(dst, src []float64, n, ddof int) {
 	dst = dst[:len(src)]
+	if n <= ddof {
+		for i := range dst {
+			dst[i] = nan
+		}
+		return
+	}
 	var sum, sq float64
-	fn := float64(n)
+	invN, invD := 1/float64(n), 1/float64(n-ddof)
 	lastBad := -1
 	for i, x := range src {
-		if x-x == 0 {
-			sum += x
-			sq += x * x
-		} else {
-			lastBad = i
-		}
+		old := nan
 		if i >= n {
-			if old := src[i-n]; old-old == 0 {
+			old = src[i-n]
+		}
+		if d := x - old; d-d == 0 {
+			// Both known: one add per running sum on its dependency chain.
+			sum += d
+			sq += x*x - old*old
+		} else {
+			if x-x == 0 {
+				sum += x
+				sq += x * x
+			} else {
+				lastBad = i
+			}
+			if old-old == 0 {
 				sum -= old
 				sq -= old * old
 			}
 		}
-		if i-lastBad < n || n <= ddof {
+		if i-lastBad < n {
 			dst[i] = nan
 			continue
 		}
-		v := (sq - sum*sum/fn) / (fn - float64(ddof))
+		v := (sq - sum*sum*invN) * invD
 		if v < 0 {
 			v = 0
 		}

@@ -236,6 +236,8 @@ func TestKernelNaNPolicy(t *testing.T) {
 		{"EMA3", func(d, s []float64) { feature.EMA(d, s, 3) }, []float64{nan, nan, 2, nan, 3.5, 4.75, 5.875, 6.9375}},
 		{"Max3", func(d, s []float64) { feature.RollingMax(d, s, 3, nil) }, []float64{nan, nan, 3, nan, nan, nan, 7, 8}},
 		{"ROC1", func(d, s []float64) { feature.ROC(d, s, 1) }, []float64{nan, 100, 50, nan, nan, 20, 100.0 / 6, 100.0 / 7}},
+		{"Std3", func(d, s []float64) { feature.RollingStd(d, s, 3, 1) }, []float64{nan, nan, 1, nan, nan, nan, 1, 1}},
+		{"Std3pop", func(d, s []float64) { feature.RollingStd(d, s, 3, 0) }, []float64{nan, nan, math.Sqrt(2.0 / 3), nan, nan, nan, math.Sqrt(2.0 / 3), math.Sqrt(2.0 / 3)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
