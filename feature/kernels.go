@@ -35,6 +35,24 @@ func SMA(dst, src []float64, n int) {
 	cur := src[m:]
 	for j := 0; j < len(cur); {
 		i := j + m
+		// Four bars per step when their windows are clean (no unknown
+		// value in any of them, nor among the eight values in and out):
+		// the running sum then takes one add per four bars on its
+		// dependency chain, the partial sums hang off it.
+		if j+3 < len(cur) && i-lastBad >= n {
+			d0, d1, d2, d3 := cur[j]-old[j], cur[j+1]-old[j+1], cur[j+2]-old[j+2], cur[j+3]-old[j+3]
+			if (d0-d0)+(d1-d1)+(d2-d2)+(d3-d3) == 0 {
+				a, b := d0+d1, d2+d3
+				s1 := sum + a
+				dst[i] = (sum + d0) * inv
+				dst[i+1] = s1 * inv
+				dst[i+2] = (s1 + d2) * inv
+				sum += a + b
+				dst[i+3] = sum * inv
+				j += 4
+				continue
+			}
+		}
 		// Two bars per step when all four values are known: the running
 		// sum then takes one add per two bars on its dependency chain.
 		if j+1 < len(cur) {
