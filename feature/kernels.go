@@ -262,6 +262,26 @@ func MACD(line, sig, hist, src []float64, fast, slow, signal int) {
 	}
 }
 
+// slide moves a window's running sum and sum of squares by x entering and
+// old leaving, either of which may be unknown (not counted), and reports
+// whether x is known. When both are known it takes one add per running sum
+// on its dependency chain.
+func slide(sum, sq, x, old float64) (float64, float64, bool) {
+	if d := x - old; d-d == 0 {
+		return sum + d, sq + (x*x - old*old), true
+	}
+	known := x-x == 0
+	if known {
+		sum += x
+		sq += x * x
+	}
+	if old-old == 0 {
+		sum -= old
+		sq -= old * old
+	}
+	return sum, sq, known
+}
+
 // Bollinger writes Bollinger bands: the n-period SMA and the SMA plus and
 // minus k population standard deviations (TA-Lib's BBANDS with SMA).
 func Bollinger(upper, mid, lower, src []float64, n int, k float64) {
@@ -275,21 +295,9 @@ func Bollinger(upper, mid, lower, src []float64, n int, k float64) {
 		if i >= n {
 			old = src[i-n]
 		}
-		if d := x - old; d-d == 0 {
-			// Both known: one add per running sum on its dependency chain.
-			sum += d
-			sq += x*x - old*old
-		} else {
-			if x-x == 0 {
-				sum += x
-				sq += x * x
-			} else {
-				lastBad = i
-			}
-			if old-old == 0 {
-				sum -= old
-				sq -= old * old
-			}
+		var known bool
+		if sum, sq, known = slide(sum, sq, x, old); !known {
+			lastBad = i
 		}
 		if i-lastBad < n {
 			upper[i], mid[i], lower[i] = nan, nan, nan
@@ -323,21 +331,9 @@ func RollingStd(dst, src []float64, n, ddof int) {
 		if i >= n {
 			old = src[i-n]
 		}
-		if d := x - old; d-d == 0 {
-			// Both known: one add per running sum on its dependency chain.
-			sum += d
-			sq += x*x - old*old
-		} else {
-			if x-x == 0 {
-				sum += x
-				sq += x * x
-			} else {
-				lastBad = i
-			}
-			if old-old == 0 {
-				sum -= old
-				sq -= old * old
-			}
+		var known bool
+		if sum, sq, known = slide(sum, sq, x, old); !known {
+			lastBad = i
 		}
 		if i-lastBad < n {
 			dst[i] = nan
