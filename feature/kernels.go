@@ -817,21 +817,14 @@ func pivotAt(high, low []float64, i, k int) (float64, float64) {
 	inf := math.Inf(1)
 	hl, hr, ll, lr := -inf, -inf, inf, inf
 	badH, badL := ph-ph, pl-pl
-	for _, h := range high[i-2*k : j] {
-		hl = max(hl, h)
-		badH += h - h
-	}
-	for _, h := range high[j+1 : i+1] {
-		hr = max(hr, h)
-		badH += h - h
-	}
-	for _, l := range low[i-2*k : j] {
-		ll = min(ll, l)
-		badL += l - l
-	}
-	for _, l := range low[j+1 : i+1] {
-		lr = min(lr, l)
-		badL += l - l
+	for t := i - 2*k; t <= i; t++ {
+		h, l := high[t], low[t]
+		badH, badL = badH+(h-h), badL+(l-l)
+		if t < j {
+			hl, ll = max(hl, h), min(ll, l)
+		} else if t > j {
+			hr, lr = max(hr, h), min(lr, l)
+		}
 	}
 	hv, lv := nan, nan
 	if badH == 0 && ph > hl && ph >= hr {
