@@ -52,8 +52,9 @@ type Factor struct {
 	New func(in *Input) StepFunc
 	// Block, when set, returns the same factor as a BlockFunc: a tight
 	// loop over a range of days instead of a call per day. It computes
-	// exactly New's values (New then runs it one day at a time); builds use
-	// it when present.
+	// exactly New's values (New then runs it one day at a time, so its
+	// values carry the matrices' float32 precision); builds use it when
+	// present.
 	Block func(in *Input) BlockFunc
 }
 
