@@ -396,17 +396,17 @@ func PanelLen(series []*Series, fs []Factor) int {
 // once it has dropped those matrices: its pages are already mapped, where a
 // fresh allocation pays a first-touch page fault per page.
 func BuildPanelInto(slab []float32, series []*Series, fs []Factor, workers int) ([]*Matrix, error) {
-	if need := PanelLen(series, fs); len(slab) < need {
-		return nil, regime.Errorf(regime.EINVALID, "feature: panel slab holds %d values, the build needs %d", len(slab), need)
-	}
-	mats := make([]*Matrix, len(series))
-	offs := make([]int, len(series)+1)
+	offs := make([]int, len(series)+1) // token k's matrix is slab[offs[k]:offs[k+1]]
 	for k, s := range series {
 		offs[k+1] = offs[k]
 		if s != nil {
 			offs[k+1] += len(s.Dates) * len(fs)
 		}
 	}
+	if need := offs[len(series)]; len(slab) < need {
+		return nil, regime.Errorf(regime.EINVALID, "feature: panel slab holds %d values, the build needs %d", len(slab), need)
+	}
+	mats := make([]*Matrix, len(series))
 	err := parallel(len(series), workers, func(k int) error {
 		_, m, err := newTokenStream(fs, series[k], slab[offs[k]:offs[k+1]:offs[k+1]])
 		if err != nil {

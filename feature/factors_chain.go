@@ -25,7 +25,7 @@ func oc(id string) string { return "onchain:" + id }
 
 // growth7 is mean7(x)[t]/mean7(x)[t-k] − 1.
 func growth7(name, family, what, id string, k int) Factor {
-	return tokBlock(name, family, fmt.Sprintf("mean of %s over 7 days / the same mean %d days earlier − 1", what, k), 6+k, []string{oc(id)},
+	return tok(name, family, fmt.Sprintf("mean of %s over 7 days / the same mean %d days earlier − 1", what, k), 6+k, []string{oc(id)},
 		func(in *Input) BlockFunc {
 			p := in.Col(oc(id))
 			w := newWin(7)
@@ -43,7 +43,7 @@ func growth7(name, family, what, id string, k int) Factor {
 
 // change is x[t]/x[t-k] − 1 of one input.
 func change(name, family, formula, input string, k int) Factor {
-	return tokBlock(name, family, formula, k, []string{input}, func(in *Input) BlockFunc {
+	return tok(name, family, formula, k, []string{input}, func(in *Input) BlockFunc {
 		p := in.Col(input)
 		return func(i0, i1 int, dst []float32) {
 			days(i0, i1, dst, func(i int) float64 {
@@ -68,21 +68,21 @@ func chainFactors() []Factor {
 			m, x := in.Col(InMarketCap), in.Col(oc(ChainTransferValue))
 			w := newWin(90)
 			return func(i0, i1 int, dst []float64) {
-				daysF64(i0, i1, dst, func(i int) float64 {
+				days(i0, i1, dst, func(i int) float64 {
 					w.push((*x)[i])
 					return div((*m)[i], w.mean())
 				})
 			}
 		})
 	}
-	fs = append(fs, tokBlock("oc_nvt_90", "onchain", "NVT signal: market cap / mean adjusted transfer value over 90 days", 89, []string{InMarketCap, oc(ChainTransferValue)},
+	fs = append(fs, tok("oc_nvt_90", "onchain", "NVT signal: market cap / mean adjusted transfer value over 90 days", 89, []string{InMarketCap, oc(ChainTransferValue)},
 		func(in *Input) BlockFunc {
 			f := nvt(in)
 			return func(i0, i1 int, dst []float32) {
 				days(i0, i1, dst, f.at)
 			}
 		}))
-	fs = append(fs, tokBlock("oc_nvt_z_365", "onchain", "z-score of ln(oc_nvt_90) against its last 365 days (sample std)", 89+364, []string{InMarketCap, oc(ChainTransferValue)},
+	fs = append(fs, tok("oc_nvt_z_365", "onchain", "z-score of ln(oc_nvt_90) against its last 365 days (sample std)", 89+364, []string{InMarketCap, oc(ChainTransferValue)},
 		func(in *Input) BlockFunc {
 			f := nvt(in)
 			w := newWin(365)
@@ -94,7 +94,7 @@ func chainFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("oc_mvrv", "onchain", "MVRV: market cap / realised cap (Coin Metrics CapMVRVCur)", 0, []string{oc(ChainMVRV)},
+	fs = append(fs, tok("oc_mvrv", "onchain", "MVRV: market cap / realised cap (Coin Metrics CapMVRVCur)", 0, []string{oc(ChainMVRV)},
 		func(in *Input) BlockFunc {
 			p := in.Col(oc(ChainMVRV))
 			return func(i0, i1 int, dst []float32) {
@@ -106,7 +106,7 @@ func chainFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("oc_mvrv_z", "onchain", "MVRV z-score, causal: (MC − RC)/σ(MC), RC = MC/MVRV, σ = expanding sample std of MC over all days so far (≥ 365 known)", 364, []string{InMarketCap, oc(ChainMVRV)},
+	fs = append(fs, tok("oc_mvrv_z", "onchain", "MVRV z-score, causal: (MC − RC)/σ(MC), RC = MC/MVRV, σ = expanding sample std of MC over all days so far (≥ 365 known)", 364, []string{InMarketCap, oc(ChainMVRV)},
 		func(in *Input) BlockFunc {
 			m, r := in.Col(InMarketCap), in.Col(oc(ChainMVRV))
 			var cnt int
@@ -127,7 +127,7 @@ func chainFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("oc_hash_ribbon", "onchain", "SMA(hash rate,30)/SMA(hash rate,60) − 1 (hash ribbon)", 59, []string{oc(ChainHashRate)},
+	fs = append(fs, tok("oc_hash_ribbon", "onchain", "SMA(hash rate,30)/SMA(hash rate,60) − 1 (hash ribbon)", 59, []string{oc(ChainHashRate)},
 		func(in *Input) BlockFunc {
 			p := in.Col(oc(ChainHashRate))
 			a, b := newWin(30), newWin(60)
@@ -140,7 +140,7 @@ func chainFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("oc_hash_growth_90", "onchain", "SMA(hash rate,30)[t]/SMA(hash rate,30)[t-90] − 1", 119, []string{oc(ChainHashRate)},
+	fs = append(fs, tok("oc_hash_growth_90", "onchain", "SMA(hash rate,30)[t]/SMA(hash rate,30)[t-90] − 1", 119, []string{oc(ChainHashRate)},
 		func(in *Input) BlockFunc {
 			p := in.Col(oc(ChainHashRate))
 			a := newWin(30)
@@ -154,7 +154,7 @@ func chainFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("oc_puell", "onchain", "Puell multiple: daily issuance (USD) / its 365-day mean", 364, []string{oc(ChainIssuanceUSD)},
+	fs = append(fs, tok("oc_puell", "onchain", "Puell multiple: daily issuance (USD) / its 365-day mean", 364, []string{oc(ChainIssuanceUSD)},
 		func(in *Input) BlockFunc {
 			p := in.Col(oc(ChainIssuanceUSD))
 			w := newWin(365)
@@ -168,7 +168,7 @@ func chainFactors() []Factor {
 		}))
 	// flows and whales
 	for _, n := range []int{7, 30} {
-		fs = append(fs, tokBlock(fmt.Sprintf("flow_net_%d", n), "flows", fmt.Sprintf("Σ over %d days of (exchange inflow − outflow) / current supply (native units); positive = coins moving to exchanges", n), n-1,
+		fs = append(fs, tok(fmt.Sprintf("flow_net_%d", n), "flows", fmt.Sprintf("Σ over %d days of (exchange inflow − outflow) / current supply (native units); positive = coins moving to exchanges", n), n-1,
 			[]string{oc(ChainFlowIn), oc(ChainFlowOut), oc(ChainSupply)},
 			func(in *Input) BlockFunc {
 				a, b, s := in.Col(oc(ChainFlowIn)), in.Col(oc(ChainFlowOut)), in.Col(oc(ChainSupply))
@@ -184,7 +184,7 @@ func chainFactors() []Factor {
 	fs = append(fs,
 		change("flow_exsupply_chg_30", "flows", "supply held on exchanges[t]/[t-30] − 1", oc(ChainExchangeSupply), 30),
 		change("whale_supply_chg_30", "flows", "supply held by addresses with ≥ 1,000 native units[t]/[t-30] − 1 (where present)", oc(ChainWhaleSupply), 30))
-	fs = append(fs, tokBlock("flow_exsupply_share", "flows", "supply held on exchanges / current supply", 0, []string{oc(ChainExchangeSupply), oc(ChainSupply)},
+	fs = append(fs, tok("flow_exsupply_share", "flows", "supply held on exchanges / current supply", 0, []string{oc(ChainExchangeSupply), oc(ChainSupply)},
 		func(in *Input) BlockFunc {
 			a, s := in.Col(oc(ChainExchangeSupply)), in.Col(oc(ChainSupply))
 			return func(i0, i1 int, dst []float32) {

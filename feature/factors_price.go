@@ -7,15 +7,11 @@ import (
 
 const annual = 365 // crypto trades every day
 
-func tok(name, family, formula string, warmup int, inputs []string, nw func(in *Input) StepFunc) Factor {
-	return Factor{Name: name, Family: family, Formula: formula, Warmup: warmup, Inputs: inputs, Level: LevelToken, New: nw}
-}
-
-// tokBlock is tok for a factor written in block form.
-func tokBlock(name, family, formula string, warmup int, inputs []string, nb func(in *Input) BlockFunc) Factor {
-	f := tok(name, family, formula, warmup, inputs, stepOf(nb))
-	f.Block = nb
-	return f
+// tok is a token-level factor written in block form; its New runs the
+// block one day at a time.
+func tok(name, family, formula string, warmup int, inputs []string, nb func(in *Input) BlockFunc) Factor {
+	return Factor{Name: name, Family: family, Formula: formula, Warmup: warmup, Inputs: inputs, Level: LevelToken,
+		New: stepOf(nb), Block: nb}
 }
 
 var (
@@ -44,7 +40,7 @@ func logRets(in *Input) *memo {
 	return memoOf(in, "logret", func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InClose)
 		return func(i0, i1 int, dst []float64) {
-			daysF64(i0, i1, dst, func(i int) float64 { return logRet(*p, i) })
+			days(i0, i1, dst, func(i int) float64 { return logRet(*p, i) })
 		}
 	})
 }
@@ -54,7 +50,7 @@ func closes(in *Input) *memo {
 	return memoOf(in, "close", func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InClose)
 		return func(i0, i1 int, dst []float64) {
-			daysF64(i0, i1, dst, func(i int) float64 { return (*p)[i] })
+			days(i0, i1, dst, func(i int) float64 { return (*p)[i] })
 		}
 	})
 }
@@ -105,7 +101,7 @@ func logHL(in *Input) *memo {
 	return memoOf(in, "loghl", func() func(i0, i1 int, dst []float64) {
 		h, l := in.Col(InHigh), in.Col(InLow)
 		return func(i0, i1 int, dst []float64) {
-			daysF64(i0, i1, dst, func(i int) float64 {
+			days(i0, i1, dst, func(i int) float64 {
 				if r := math.Log(div((*h)[i], (*l)[i])); fin(r) {
 					return r
 				}
@@ -121,7 +117,7 @@ func smaOf(in *Input, n int) *memo {
 		p := in.Col(InClose)
 		w := newWin(n)
 		return func(i0, i1 int, dst []float64) {
-			daysF64(i0, i1, dst, func(i int) float64 {
+			days(i0, i1, dst, func(i int) float64 {
 				w.push((*p)[i])
 				return w.mean()
 			})
@@ -135,7 +131,7 @@ func emaOf(in *Input, n int) *memo {
 		p := in.Col(InClose)
 		e := newEMA(n)
 		return func(i0, i1 int, dst []float64) {
-			daysF64(i0, i1, dst, func(i int) float64 { return e.push((*p)[i]) })
+			days(i0, i1, dst, func(i int) float64 { return e.push((*p)[i]) })
 		}
 	})
 }
@@ -248,7 +244,7 @@ func priceFactors() []Factor {
 	var fs []Factor
 	// momentum
 	for _, k := range []int{1, 3, 7, 14, 30, 60, 90, 180, 365} {
-		fs = append(fs, tokBlock(fmt.Sprintf("ret_%dd", k), "momentum", fmt.Sprintf("close[t]/close[t-%d] − 1", k), k, inC,
+		fs = append(fs, tok(fmt.Sprintf("ret_%dd", k), "momentum", fmt.Sprintf("close[t]/close[t-%d] − 1", k), k, inC,
 			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				return func(i0, i1 int, dst []float32) {
@@ -264,7 +260,7 @@ func priceFactors() []Factor {
 			}))
 	}
 	for _, k := range []int{30, 90, 180} {
-		fs = append(fs, tokBlock(fmt.Sprintf("mom_radj_%dd", k), "momentum",
+		fs = append(fs, tok(fmt.Sprintf("mom_radj_%dd", k), "momentum",
 			fmt.Sprintf("Σ of the last %d daily log returns / (σ·√%d), σ = their sample std (mean return / std · √%d)", k, k, k), k, inC,
 			func(in *Input) BlockFunc {
 				w := logRetStats(in, k)
@@ -279,7 +275,7 @@ func priceFactors() []Factor {
 	}
 	// trend: price vs moving averages
 	for _, n := range []int{20, 50, 100, 200} {
-		fs = append(fs, tokBlock(fmt.Sprintf("px_sma_%d", n), "trend", fmt.Sprintf("close/SMA(close,%d) − 1", n), n-1, inC,
+		fs = append(fs, tok(fmt.Sprintf("px_sma_%d", n), "trend", fmt.Sprintf("close/SMA(close,%d) − 1", n), n-1, inC,
 			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				m := smaOf(in, n)
@@ -287,7 +283,7 @@ func priceFactors() []Factor {
 					days(i0, i1, dst, func(i int) float64 { return div((*p)[i], m.at(i)) - 1 })
 				}
 			}))
-		fs = append(fs, tokBlock(fmt.Sprintf("px_ema_%d", n), "trend", fmt.Sprintf("close/EMA(close,%d) − 1 (EMA seeded with the first %d-day mean)", n, n), n-1, inC,
+		fs = append(fs, tok(fmt.Sprintf("px_ema_%d", n), "trend", fmt.Sprintf("close/EMA(close,%d) − 1 (EMA seeded with the first %d-day mean)", n, n), n-1, inC,
 			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				e := emaOf(in, n)
@@ -297,7 +293,7 @@ func priceFactors() []Factor {
 			}))
 	}
 	for _, s := range []struct{ n, k int }{{50, 10}, {200, 20}} {
-		fs = append(fs, tokBlock(fmt.Sprintf("sma_%d_slope", s.n), "trend", fmt.Sprintf("SMA(close,%d)[t]/SMA(close,%d)[t-%d] − 1", s.n, s.n, s.k), s.n-1+s.k, inC,
+		fs = append(fs, tok(fmt.Sprintf("sma_%d_slope", s.n), "trend", fmt.Sprintf("SMA(close,%d)[t]/SMA(close,%d)[t-%d] − 1", s.n, s.n, s.k), s.n-1+s.k, inC,
 			func(in *Input) BlockFunc {
 				w := smaOf(in, s.n)
 				l := newLag(s.k)
@@ -310,7 +306,7 @@ func priceFactors() []Factor {
 				}
 			}))
 	}
-	fs = append(fs, tokBlock("ema_20_slope", "trend", "EMA(close,20)[t]/EMA(close,20)[t-5] − 1", 24, inC,
+	fs = append(fs, tok("ema_20_slope", "trend", "EMA(close,20)[t]/EMA(close,20)[t-5] − 1", 24, inC,
 		func(in *Input) BlockFunc {
 			e := emaOf(in, 20)
 			l := newLag(5)
@@ -323,7 +319,7 @@ func priceFactors() []Factor {
 			}
 		}))
 	macd := func(name, formula string, warm, out int) Factor {
-		return tokBlock(name, "trend", formula, warm, inC, func(in *Input) BlockFunc {
+		return tok(name, "trend", formula, warm, inC, func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			m := macdOf(in)
 			return func(i0, i1 int, dst []float32) {
@@ -345,7 +341,7 @@ func priceFactors() []Factor {
 		macd("macd_line", "(EMA(close,12) − EMA(close,26)) / close", 25, 0),
 		macd("macd_signal", "EMA(MACD line,9) / close", 33, 1),
 		macd("macd_hist", "(MACD line − signal) / close", 33, 2))
-	fs = append(fs, tokBlock("cross_50_200", "trend", "+1 when SMA(close,50) > SMA(close,200), −1 when below, 0 when equal", 199, inC,
+	fs = append(fs, tok("cross_50_200", "trend", "+1 when SMA(close,50) > SMA(close,200), −1 when below, 0 when equal", 199, inC,
 		func(in *Input) BlockFunc {
 			a, b := smaOf(in, 50), smaOf(in, 200)
 			return func(i0, i1 int, dst []float32) {
@@ -358,7 +354,7 @@ func priceFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("cross_50_200_days", "trend", "days since the 50/200-day SMA cross state last changed (NaN until a change is seen)", 200, inC,
+	fs = append(fs, tok("cross_50_200_days", "trend", "days since the 50/200-day SMA cross state last changed (NaN until a change is seen)", 200, inC,
 		func(in *Input) BlockFunc {
 			a, b := smaOf(in, 50), smaOf(in, 200)
 			state, last := 0.0, -1
@@ -381,7 +377,7 @@ func priceFactors() []Factor {
 			}
 		}))
 	dmi := func(name, formula string, warm, out int) Factor {
-		return tokBlock(name, "trend", formula, warm, inHLC, func(in *Input) BlockFunc {
+		return tok(name, "trend", formula, warm, inHLC, func(in *Input) BlockFunc {
 			d := dmOf(in)
 			return func(i0, i1 int, dst []float32) {
 				days(i0, i1, dst, func(i int) float64 {
@@ -407,7 +403,7 @@ func priceFactors() []Factor {
 		dmi("dmi_diff_14", "+DI(14) − −DI(14)", 14, 3))
 	// oscillators
 	for _, n := range []int{7, 14, 28} {
-		fs = append(fs, tokBlock(fmt.Sprintf("rsi_%d", n), "oscillator", fmt.Sprintf("Wilder RSI(%d), 0–100 (TA-Lib)", n), n, inC,
+		fs = append(fs, tok(fmt.Sprintf("rsi_%d", n), "oscillator", fmt.Sprintf("Wilder RSI(%d), 0–100 (TA-Lib)", n), n, inC,
 			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				r := &rsiState{n: n}
@@ -417,7 +413,7 @@ func priceFactors() []Factor {
 			}))
 	}
 	stoch := func(name, formula string, warm int, d bool) Factor {
-		return tokBlock(name, "oscillator", formula, warm, inHLC, func(in *Input) BlockFunc {
+		return tok(name, "oscillator", formula, warm, inHLC, func(in *Input) BlockFunc {
 			st := stochOf(in)
 			return func(i0, i1 int, dst []float32) {
 				days(i0, i1, dst, func(i int) float64 {
@@ -433,7 +429,7 @@ func priceFactors() []Factor {
 	fs = append(fs,
 		stoch("stoch_k_14", "slow %K: SMA3 of 100·(close − LL14)/(HH14 − LL14)", 15, false),
 		stoch("stoch_d_14", "%D: SMA3 of slow %K(14,3)", 17, true))
-	fs = append(fs, tokBlock("willr_14", "oscillator", "Williams %R: −100·(HH14 − close)/(HH14 − LL14)", 13, inHLC,
+	fs = append(fs, tok("willr_14", "oscillator", "Williams %R: −100·(HH14 − close)/(HH14 − LL14)", 13, inHLC,
 		func(in *Input) BlockFunc {
 			c := in.Col(InClose)
 			st := stochOf(in)
@@ -445,7 +441,7 @@ func priceFactors() []Factor {
 			}
 		}))
 	for _, n := range []int{10, 20} {
-		fs = append(fs, tokBlock(fmt.Sprintf("roc_%d", n), "oscillator", fmt.Sprintf("100·(close[t]/close[t-%d] − 1)", n), n, inC,
+		fs = append(fs, tok(fmt.Sprintf("roc_%d", n), "oscillator", fmt.Sprintf("100·(close[t]/close[t-%d] − 1)", n), n, inC,
 			func(in *Input) BlockFunc {
 				p := in.Col(InClose)
 				return func(i0, i1 int, dst []float32) {
@@ -461,7 +457,7 @@ func priceFactors() []Factor {
 	}
 	// volatility
 	for _, n := range []int{7, 30, 90} {
-		fs = append(fs, tokBlock(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
+		fs = append(fs, tok(fmt.Sprintf("rv_%d", n), "volatility", fmt.Sprintf("sample std of the last %d daily log returns · √365", n), n, inC,
 			func(in *Input) BlockFunc {
 				w := logRetStats(in, n)
 				return func(i0, i1 int, dst []float32) {
@@ -469,14 +465,14 @@ func priceFactors() []Factor {
 				}
 			}))
 	}
-	fs = append(fs, tokBlock("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
+	fs = append(fs, tok("rv_ratio_7_90", "volatility", "rv_7 / rv_90", 90, inC,
 		func(in *Input) BlockFunc {
 			a, b := logRetStats(in, 7), logRetStats(in, 90)
 			return func(i0, i1 int, dst []float32) {
 				days(i0, i1, dst, func(i int) float64 { return div(a.at(i).std, b.at(i).std) })
 			}
 		}))
-	fs = append(fs, tokBlock("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
+	fs = append(fs, tok("downside_vol_30", "volatility", "√(mean over 30 days of min(r,0)²) · √365, r = daily log return", 30, inC,
 		func(in *Input) BlockFunc {
 			lr := logRets(in)
 			w := newWin(30)
@@ -491,7 +487,7 @@ func priceFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
+	fs = append(fs, tok("volofvol_90", "volatility", "std/mean over 90 days of rv_7 (coefficient of variation of short-term volatility)", 96, inC,
 		func(in *Input) BlockFunc {
 			a, b := logRetStats(in, 7), newWin(90)
 			return func(i0, i1 int, dst []float32) {
@@ -501,7 +497,7 @@ func priceFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("atr_14_pct", "volatility", "Wilder ATR(14) / close", 14, inHLC,
+	fs = append(fs, tok("atr_14_pct", "volatility", "Wilder ATR(14) / close", 14, inHLC,
 		func(in *Input) BlockFunc {
 			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
 			var w wilder
@@ -524,7 +520,7 @@ func priceFactors() []Factor {
 			}
 		}))
 	boll := func(name, formula string, pctb bool) Factor {
-		return tokBlock(name, "volatility", formula, 19, inC, func(in *Input) BlockFunc {
+		return tok(name, "volatility", formula, 19, inC, func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			w := statsOf(in, "close", closes(in), 20, 0)
 			return func(i0, i1 int, dst []float32) {
@@ -543,7 +539,7 @@ func priceFactors() []Factor {
 	fs = append(fs,
 		boll("bb_width_20", "(upper − lower)/middle of Bollinger(20, 2σ population)", false),
 		boll("bb_pctb_20", "%B: (close − lower)/(upper − lower), Bollinger(20, 2σ)", true))
-	fs = append(fs, tokBlock("parkinson_30", "volatility", "Parkinson range volatility: √(mean over 30 days of ln(H/L)² / (4 ln 2)) · √365", 29, inHL,
+	fs = append(fs, tok("parkinson_30", "volatility", "Parkinson range volatility: √(mean over 30 days of ln(H/L)² / (4 ln 2)) · √365", 29, inHL,
 		func(in *Input) BlockFunc {
 			lhl := logHL(in)
 			w := newWin(30)
@@ -557,7 +553,7 @@ func priceFactors() []Factor {
 			}
 		}))
 	// drawdown
-	fs = append(fs, tokBlock("dd_ath", "drawdown", "close / max(close so far) − 1", 0, inC,
+	fs = append(fs, tok("dd_ath", "drawdown", "close / max(close so far) − 1", 0, inC,
 		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			ath := nan
@@ -571,7 +567,7 @@ func priceFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("days_since_ath", "drawdown", "days since the close was at its all-time high so far", 0, inC,
+	fs = append(fs, tok("days_since_ath", "drawdown", "days since the close was at its all-time high so far", 0, inC,
 		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			ath, at := nan, -1
@@ -588,7 +584,7 @@ func priceFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("dd_365", "drawdown", "close / max(close over 365 days) − 1", 364, inC,
+	fs = append(fs, tok("dd_365", "drawdown", "close / max(close over 365 days) − 1", 364, inC,
 		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			m := newExt(365, true)
@@ -600,7 +596,7 @@ func priceFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("days_since_365h", "drawdown", "days since the 365-day closing high", 364, inC,
+	fs = append(fs, tok("days_since_365h", "drawdown", "days since the 365-day closing high", 364, inC,
 		func(in *Input) BlockFunc {
 			p := in.Col(InClose)
 			m := newMono(365, true)

@@ -214,7 +214,7 @@ func logVols(in *Input) *memo {
 	return memoOf(in, "lvol", func() func(i0, i1 int, dst []float64) {
 		p := in.Col(InVolume)
 		return func(i0, i1 int, dst []float64) {
-			daysF64(i0, i1, dst, func(i int) float64 { return math.Log1p((*p)[i]) })
+			days(i0, i1, dst, func(i int) float64 { return math.Log1p((*p)[i]) })
 		}
 	})
 }
@@ -223,7 +223,7 @@ func volumeFactors() []Factor {
 	var fs []Factor
 	// volume
 	for _, n := range []int{30, 90} {
-		fs = append(fs, tokBlock(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
+		fs = append(fs, tok(fmt.Sprintf("vol_z_%d", n), "volume", fmt.Sprintf("z-score of ln(1+volume) against its last %d days (incl. today, sample std)", n), n-1, []string{InVolume},
 			func(in *Input) BlockFunc {
 				lv := logVols(in)
 				w := statsOf(in, "lvol", lv, n, 1)
@@ -235,7 +235,7 @@ func volumeFactors() []Factor {
 				}
 			}))
 	}
-	fs = append(fs, tokBlock("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
+	fs = append(fs, tok("vol_anomaly", "volume", "+1 when vol_z_30 > 3 (spike), −1 when < −3 (drought), else 0", 29, []string{InVolume},
 		func(in *Input) BlockFunc {
 			lv := logVols(in)
 			w := statsOf(in, "lvol", lv, 30, 1)
@@ -255,7 +255,7 @@ func volumeFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("vol_ratio_7_30", "volume", "SMA(volume,7)/SMA(volume,30)", 29, []string{InVolume},
+	fs = append(fs, tok("vol_ratio_7_30", "volume", "SMA(volume,7)/SMA(volume,30)", 29, []string{InVolume},
 		func(in *Input) BlockFunc {
 			p := in.Col(InVolume)
 			a, b := newWin(7), newWin(30)
@@ -268,14 +268,14 @@ func volumeFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("turnover", "volume", "volume / market cap", 0, inVMC,
+	fs = append(fs, tok("turnover", "volume", "volume / market cap", 0, inVMC,
 		func(in *Input) BlockFunc {
 			v, m := in.Col(InVolume), in.Col(InMarketCap)
 			return func(i0, i1 int, dst []float32) {
 				days(i0, i1, dst, func(i int) float64 { return div((*v)[i], (*m)[i]) })
 			}
 		}))
-	fs = append(fs, tokBlock("obv_slope_20", "volume", "(OBV[t] − OBV[t-20]) / Σ volume over the last 20 days, in [−1, 1]", 20, inCV,
+	fs = append(fs, tok("obv_slope_20", "volume", "(OBV[t] − OBV[t-20]) / Σ volume over the last 20 days, in [−1, 1]", 20, inCV,
 		func(in *Input) BlockFunc {
 			c, v := in.Col(InClose), in.Col(InVolume)
 			l := newLag(20)
@@ -304,7 +304,7 @@ func volumeFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("vp_corr_30", "volume", "30-day Pearson correlation of daily log return and daily change of ln(1+volume); negative = volume–price divergence", 30, inCV,
+	fs = append(fs, tok("vp_corr_30", "volume", "30-day Pearson correlation of daily log return and daily change of ln(1+volume); negative = volume–price divergence", 30, inCV,
 		func(in *Input) BlockFunc {
 			lr, lv := logRets(in), logVols(in)
 			wx, wy, wxy := newWin(30), newWin(30), newWin(30)
@@ -328,7 +328,7 @@ func volumeFactors() []Factor {
 			}
 		}))
 	// liquidity
-	fs = append(fs, tokBlock("amihud_30", "liquidity", "mean over 30 days of |daily return| / volume, per $1M traded", 30, inCV,
+	fs = append(fs, tok("amihud_30", "liquidity", "mean over 30 days of |daily return| / volume, per $1M traded", 30, inCV,
 		func(in *Input) BlockFunc {
 			c, v := in.Col(InClose), in.Col(InVolume)
 			w := newWin(30)
@@ -343,7 +343,7 @@ func volumeFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("turnover_30", "liquidity", "mean over 30 days of volume / market cap", 29, inVMC,
+	fs = append(fs, tok("turnover_30", "liquidity", "mean over 30 days of volume / market cap", 29, inVMC,
 		func(in *Input) BlockFunc {
 			v, m := in.Col(InVolume), in.Col(InMarketCap)
 			w := newWin(30)
@@ -354,7 +354,7 @@ func volumeFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("hl_spread_30", "liquidity", "Corwin–Schultz two-day high–low spread estimator (negatives set to 0 as in the paper), mean over 30 days", 30, inHL,
+	fs = append(fs, tok("hl_spread_30", "liquidity", "Corwin–Schultz two-day high–low spread estimator (negatives set to 0 as in the paper), mean over 30 days", 30, inHL,
 		func(in *Input) BlockFunc {
 			h, l := in.Col(InHigh), in.Col(InLow)
 			lhl := logHL(in)
@@ -392,7 +392,7 @@ func volumeFactors() []Factor {
 				})
 			}
 		}))
-	fs = append(fs, tokBlock("range_14", "liquidity", "mean over 14 days of (high − low)/close", 13, inHLC,
+	fs = append(fs, tok("range_14", "liquidity", "mean over 14 days of (high − low)/close", 13, inHLC,
 		func(in *Input) BlockFunc {
 			h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
 			w := newWin(14)
@@ -414,7 +414,7 @@ func volumeFactors() []Factor {
 		srBreakdown
 	)
 	sr := func(name, formula string, warm, kind int) Factor {
-		return tokBlock(name, "support_resistance", formula, warm, inHLC, func(in *Input) BlockFunc {
+		return tok(name, "support_resistance", formula, warm, inHLC, func(in *Input) BlockFunc {
 			s := srOf(in)
 			c := in.Col(InClose)
 			return func(i0, i1 int, dst []float32) {
@@ -461,7 +461,7 @@ func volumeFactors() []Factor {
 		sr("sr_breakout", "1 when close[t] > yesterday's nearest resistance, else 0; "+piv, 2*pivotK+1, srBreakout),
 		sr("sr_breakdown", "1 when close[t] < yesterday's nearest support, else 0; "+piv, 2*pivotK+1, srBreakdown))
 	for _, n := range []int{20, 55} {
-		fs = append(fs, tokBlock(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
+		fs = append(fs, tok(fmt.Sprintf("donchian_pos_%d", n), "support_resistance", fmt.Sprintf("(close − LL%d)/(HH%d − LL%d) of the %d-day Donchian channel (highs/lows)", n, n, n, n), n-1, inHLC,
 			func(in *Input) BlockFunc {
 				h, l, c := in.Col(InHigh), in.Col(InLow), in.Col(InClose)
 				hh, ll := newExt(n, true), newExt(n, false)
@@ -475,7 +475,7 @@ func volumeFactors() []Factor {
 				}
 			}))
 	}
-	fs = append(fs, tokBlock("dist_vwap_90", "support_resistance", "close / VWAP90 − 1, VWAP90 = Σ close·volume / Σ volume over 90 days (volume-weighted level)", 89, inCV,
+	fs = append(fs, tok("dist_vwap_90", "support_resistance", "close / VWAP90 − 1, VWAP90 = Σ close·volume / Σ volume over 90 days (volume-weighted level)", 89, inCV,
 		func(in *Input) BlockFunc {
 			c, v := in.Col(InClose), in.Col(InVolume)
 			pv, vv := newWin(90), newWin(90)

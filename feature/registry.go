@@ -64,11 +64,7 @@ func blockOf(f Factor, in *Input) BlockFunc {
 		return f.Block(in)
 	}
 	step := f.New(in)
-	return func(i0, i1 int, dst []float32) {
-		for k := range dst[:i1-i0] {
-			dst[k] = float32(step(i0 + k))
-		}
-	}
+	return func(i0, i1 int, dst []float32) { days(i0, i1, dst, step) }
 }
 
 // stepOf is New for a factor defined by its block form: one day per call.
@@ -153,7 +149,7 @@ func (m *memo) advance(i int) {
 }
 
 // memoOf returns the shared derived series under key; mk builds its
-// function over a range of days (see daysF64).
+// function over a range of days (see days).
 func memoOf(in *Input, key string, mk func() func(i0, i1 int, dst []float64)) *memo {
 	return sharedState(in, key, func() *memo { return &memo{f: mk(), end: &in.end} })
 }
@@ -280,18 +276,11 @@ func Lookup(name string) (Factor, bool) {
 	return Factor{}, false
 }
 
-// daysF64 is days for a memo's float64 ring.
-func daysF64(i0, i1 int, dst []float64, f func(i int) float64) {
-	for i := i0; i < i1; i++ {
-		dst[i-i0] = f(i)
-	}
-}
-
 // days runs a per-day function over a block: the body of most block
-// factors. It and f are inlined into the block's loop, so the day costs no
-// call.
-func days(i0, i1 int, dst []float32, f func(i int) float64) {
+// factors (dst float32) and shared series (dst float64, a memo's ring). It
+// and f are inlined into the block's loop, so a day costs no call.
+func days[T float32 | float64](i0, i1 int, dst []T, f func(i int) float64) {
 	for i := i0; i < i1; i++ {
-		dst[i-i0] = float32(f(i))
+		dst[i-i0] = T(f(i))
 	}
 }
