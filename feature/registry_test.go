@@ -189,7 +189,7 @@ func TestAppendMatchesBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j, v := range row {
-			if w := full.Col(j)[i]; !(v == w || (math.IsNaN(float64(v)) && math.IsNaN(float64(w)))) {
+			if w := full.Col(j)[i]; !same32(v, w) {
 				t.Fatalf("%s day %d: append %v, build %v", full.Names[j], i, v, w)
 			}
 		}
@@ -227,20 +227,30 @@ func TestAppendMarketMatchesBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j, v := range row {
-			if w := full.Col(j)[i]; !(v == w || (math.IsNaN(float64(v)) && math.IsNaN(float64(w)))) {
+			if w := full.Col(j)[i]; !same32(v, w) {
 				t.Fatalf("%s day %d: append %v, build %v", full.Names[j], i, v, w)
 			}
 		}
 	}
 }
 
+// same32 reports equal values, every NaN equal to every NaN.
+func same32(a, b float32) bool { return a == b || (math.IsNaN(float64(a)) && math.IsNaN(float64(b))) }
+
+// synthPanel returns n synthetic series of different lengths from length
+// days up, seeds from seed up, every other one with unknown values.
+func synthPanel(n int, seed uint64, length int) []*feature.Series {
+	ss := make([]*feature.Series, n)
+	for k := range ss {
+		ss[k] = synthSeries(seed+uint64(k), length+k*10, k%2 == 0)
+	}
+	return ss
+}
+
 // TestBuildPanelIntoReusesSlab builds into a slab left dirty by earlier
 // use and expects exactly BuildPanel's values, in the slab's memory.
 func TestBuildPanelIntoReusesSlab(t *testing.T) {
-	var ss []*feature.Series
-	for k := range 4 {
-		ss = append(ss, synthSeries(uint64(30+k), 250+k*7, k%2 == 1))
-	}
+	ss := synthPanel(4, 30, 250)
 	fs := feature.ByLevel(feature.LevelToken)
 	want, err := feature.BuildPanel(ss, fs, 2)
 	if err != nil {
@@ -262,9 +272,7 @@ func TestBuildPanelIntoReusesSlab(t *testing.T) {
 		t.Error("matrices do not live in the given slab")
 	}
 	for k := range ss {
-		if !slices.EqualFunc(want[k].Data, got[k].Data, func(a, b float32) bool {
-			return a == b || (math.IsNaN(float64(a)) && math.IsNaN(float64(b)))
-		}) {
+		if !slices.EqualFunc(want[k].Data, got[k].Data, same32) {
 			t.Errorf("token %d: build into a dirty slab differs from BuildPanel", k)
 		}
 	}
@@ -274,10 +282,7 @@ func TestBuildPanelIntoReusesSlab(t *testing.T) {
 }
 
 func TestPanelMatchesBuild(t *testing.T) {
-	var ss []*feature.Series
-	for k := range 6 {
-		ss = append(ss, synthSeries(uint64(10+k), 300+k*10, k%2 == 0))
-	}
+	ss := synthPanel(6, 10, 300)
 	fs := feature.ByLevel(feature.LevelToken)
 	mats, err := feature.BuildPanel(ss, fs, 3)
 	if err != nil {
@@ -288,9 +293,7 @@ func TestPanelMatchesBuild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.EqualFunc(one.Data, mats[k].Data, func(a, b float32) bool {
-			return a == b || (math.IsNaN(float64(a)) && math.IsNaN(float64(b)))
-		}) {
+		if !slices.EqualFunc(one.Data, mats[k].Data, same32) {
 			t.Errorf("token %d: panel build differs from single build", k)
 		}
 	}

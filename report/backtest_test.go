@@ -31,16 +31,25 @@ func TestNum(t *testing.T) {
 	}
 }
 
-func TestNewBacktest(t *testing.T) {
+// synthStore returns a store holding a small seeded synthetic market,
+// closed when the test ends.
+func synthStore(t *testing.T) *sqlite.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if err := engine.SynthToStore(ctx, st, synth.Config{Seed: 5, Tokens: 8, Days: 800}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func TestNewBacktest(t *testing.T) {
+	ctx := context.Background()
+	st := synthStore(t)
 	tests := []struct {
 		name    string
 		split   regime.Date
@@ -103,14 +112,7 @@ func TestNewBacktest(t *testing.T) {
 
 func TestNAVSeries(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := engine.SynthToStore(ctx, st, synth.Config{Seed: 5, Tokens: 8, Days: 800}); err != nil {
-		t.Fatal(err)
-	}
+	st := synthStore(t)
 	rep, err := engine.Backtest(ctx, st, engine.BacktestOptions{Strategy: engine.StrategySMA200})
 	if err != nil {
 		t.Fatal(err)
