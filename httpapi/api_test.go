@@ -775,3 +775,21 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Logf("stream ended with %v", err)
 	}
 }
+
+// TestCancelRacesWorker cancels jobs at the moment workers dequeue them: a
+// job cancelled while queued must end canceled and never be revived as
+// running by the worker that picked it up.
+func TestCancelRacesWorker(t *testing.T) {
+	e := newEnv(t, wireAll, func(c *httpapi.Config, _ *httpapi.Deps) { c.MaxJobsPerKey = 1000; c.JobWorkers = 4 })
+	for i := 0; i < 300; i++ {
+		w := e.do(t, "POST", "/v1/jobs", e.jobs, []byte(`{"kind":"sleep"}`))
+		if w.Code != 202 {
+			t.Fatalf("submit %d: %d %s", i, w.Code, w.Body)
+		}
+		id := decode[httpapi.Job](t, w).ID
+		if w := e.do(t, "DELETE", "/v1/jobs/"+id, e.jobs, nil); w.Code != 202 {
+			t.Fatalf("cancel %d: %d", i, w.Code)
+		}
+		waitState(t, e, id, e.jobs, httpapi.JobCanceled)
+	}
+}

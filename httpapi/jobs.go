@@ -117,21 +117,23 @@ func (m *jobManager) snapshot(j *job) Job {
 	return j.Job
 }
 
-func (m *jobManager) update(j *job, fn func(*Job)) {
-	m.mu.Lock()
-	fn(&j.Job)
-	snap := j.Job
-	m.mu.Unlock()
-	m.s.events.publish(TopicJobs, snap)
-}
-
 func (m *jobManager) run(j *job) {
 	if j.ctx.Err() != nil {
 		m.finish(j, nil, context.Cause(j.ctx))
 		return
 	}
+	// A cancel between the check above and here finishes the queued job;
+	// it must stay finished, so the move to running happens under the lock
+	// and only for a job not yet finished.
 	now := m.s.now().UTC()
-	m.update(j, func(x *Job) { x.State, x.Started = JobRunning, &now })
+	m.mu.Lock()
+	if j.Finished != nil {
+		m.mu.Unlock()
+		return
+	}
+	j.State, j.Started = JobRunning, &now
+	m.s.events.publish(TopicJobs, j.Job) // under m.mu: "running" precedes any later state
+	m.mu.Unlock()
 	m.s.metrics.running.Inc()
 	defer m.s.metrics.running.Dec()
 	var lastPct int64 = -1
