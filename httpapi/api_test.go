@@ -694,14 +694,15 @@ func TestJobLimitsCancelAndFailure(t *testing.T) {
 
 func waitState(t *testing.T, e *env, id, key, state string) httpapi.Job {
 	t.Helper()
-	for i := 0; i < 500; i++ {
-		j := decode[httpapi.Job](t, e.do(t, "GET", "/v1/jobs/"+id, key, nil))
-		if j.State == state {
+	// A deadline, not a count of polls: on a loaded CI machine a job may be
+	// slow to be scheduled, and only a stuck one should fail the test.
+	var j httpapi.Job
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if j = decode[httpapi.Job](t, e.do(t, "GET", "/v1/jobs/"+id, key, nil)); j.State == state {
 			return j
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("job %s never reached %s", id, state)
+	t.Fatalf("job %s never reached %s; it is %s", id, state, j.State)
 	return httpapi.Job{}
 }
 
@@ -781,7 +782,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 // running by the worker that picked it up.
 func TestCancelRacesWorker(t *testing.T) {
 	e := newEnv(t, wireAll, func(c *httpapi.Config, _ *httpapi.Deps) { c.MaxJobsPerKey = 1000; c.JobWorkers = 4 })
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 2000; i++ {
 		w := e.do(t, "POST", "/v1/jobs", e.jobs, []byte(`{"kind":"sleep"}`))
 		if w.Code != 202 {
 			t.Fatalf("submit %d: %d %s", i, w.Code, w.Body)
