@@ -43,17 +43,7 @@ func growth7(name, family, what, id string, k int) Factor {
 
 // change is x[t]/x[t-k] − 1 of one input.
 func change(name, family, formula, input string, k int) Factor {
-	return tok(name, family, formula, k, []string{input}, func(in *Input) BlockFunc {
-		p := in.Col(input)
-		return func(i0, i1 int, dst []float32) {
-			days(i0, i1, dst, func(i int) float64 {
-				if i < k {
-					return nan
-				}
-				return div((*p)[i], (*p)[i-k]) - 1
-			})
-		}
-	})
+	return tok(name, family, formula, k, []string{input}, func(in *Input) BlockFunc { return lagChange(in.Col(input), k, 1) })
 }
 
 func chainFactors() []Factor {

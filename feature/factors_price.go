@@ -240,24 +240,28 @@ func (s *stochShared) advance(i int) {
 	}
 }
 
+// lagChange is the block form of scale·(x[t]/x[t-k] − 1) on the column p,
+// NaN for t < k: returns (scale 1), rate of change (100) and the on-chain
+// changes. Multiplying by a scale of 1 changes no value.
+func lagChange(p *[]float64, k int, scale float64) BlockFunc {
+	return func(i0, i1 int, dst []float32) {
+		c := (*p)[:i1]
+		for i := i0; i < i1; i++ {
+			v := nan
+			if i >= k {
+				v = scale * (div(c[i], c[i-k]) - 1)
+			}
+			dst[i-i0] = float32(v)
+		}
+	}
+}
+
 func priceFactors() []Factor {
 	var fs []Factor
 	// momentum
 	for _, k := range []int{1, 3, 7, 14, 30, 60, 90, 180, 365} {
 		fs = append(fs, tok(fmt.Sprintf("ret_%dd", k), "momentum", fmt.Sprintf("close[t]/close[t-%d] − 1", k), k, inC,
-			func(in *Input) BlockFunc {
-				p := in.Col(InClose)
-				return func(i0, i1 int, dst []float32) {
-					c := (*p)[:i1]
-					for i := i0; i < i1; i++ {
-						v := nan
-						if i >= k {
-							v = div(c[i], c[i-k]) - 1
-						}
-						dst[i-i0] = float32(v)
-					}
-				}
-			}))
+			func(in *Input) BlockFunc { return lagChange(in.Col(InClose), k, 1) }))
 	}
 	for _, k := range []int{30, 90, 180} {
 		fs = append(fs, tok(fmt.Sprintf("mom_radj_%dd", k), "momentum",
@@ -442,18 +446,7 @@ func priceFactors() []Factor {
 		}))
 	for _, n := range []int{10, 20} {
 		fs = append(fs, tok(fmt.Sprintf("roc_%d", n), "oscillator", fmt.Sprintf("100·(close[t]/close[t-%d] − 1)", n), n, inC,
-			func(in *Input) BlockFunc {
-				p := in.Col(InClose)
-				return func(i0, i1 int, dst []float32) {
-					days(i0, i1, dst, func(i int) float64 {
-						if i < n {
-							return nan
-						}
-						c := *p
-						return 100 * (div(c[i], c[i-n]) - 1)
-					})
-				}
-			}))
+			func(in *Input) BlockFunc { return lagChange(in.Col(InClose), n, 100) }))
 	}
 	// volatility
 	for _, n := range []int{7, 30, 90} {

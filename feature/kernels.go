@@ -213,7 +213,9 @@ func posNeg(d float64) (gain, loss float64) {
 // (EMA(signal) of the line) and the histogram (line - signal). Each EMA is
 // seeded with the mean of its first values, so the line starts at index
 // slow-1 and the signal at slow+signal-2. (TA-Lib seeds the fast EMA
-// later; the two agree once the seeds have decayed.)
+// later; the two agree once the seeds have decayed.) Its EMAs take one bar
+// per step, where EMA takes two, so they can differ from EMA's values in
+// the last bits.
 func MACD(line, sig, hist, src []float64, fast, slow, signal int) {
 	n := len(src)
 	line, sig, hist = line[:n], sig[:n], hist[:n]
@@ -351,23 +353,25 @@ func RollingStd(dst, src []float64, n, ddof int) {
 // (sample standard deviation); NaN when the window is flat.
 func ZScore(dst, src []float64, n int) {
 	dst = dst[:len(src)]
+	if n < 2 {
+		for i := range dst {
+			dst[i] = nan
+		}
+		return
+	}
 	var sum, sq float64
 	fn := float64(n)
 	lastBad := -1
 	for i, x := range src {
-		if x-x == 0 {
-			sum += x
-			sq += x * x
-		} else {
+		old := nan
+		if i >= n {
+			old = src[i-n]
+		}
+		var known bool
+		if sum, sq, known = slide(sum, sq, x, old); !known {
 			lastBad = i
 		}
-		if i >= n {
-			if old := src[i-n]; old-old == 0 {
-				sum -= old
-				sq -= old * old
-			}
-		}
-		if i-lastBad < n || n < 2 {
+		if i-lastBad < n {
 			dst[i] = nan
 			continue
 		}
@@ -377,7 +381,10 @@ func ZScore(dst, src []float64, n int) {
 	}
 }
 
-// ROC writes TA-Lib's rate of change, 100*(x[i]/x[i-n] - 1).
+// ROC writes TA-Lib's rate of change, 100*(x[i]/x[i-n] - 1). Its NaNs
+// (warm-up aside) are the ones the hardware's arithmetic produces, whose
+// bits differ from the package's NaN and between architectures: test them
+// with math.IsNaN, not by their bits.
 func ROC(dst, src []float64, n int) {
 	dst = dst[:len(src)]
 	m := min(n, len(src))
@@ -486,8 +493,9 @@ func OBV(dst, close, volume []float64) {
 // compiler turns into conditional moves: on real (unpredictable) series
 // a float comparison branch mispredicts about every other bar, and that,
 // not the arithmetic, is what a rolling extreme costs. The streaming
-// factors use a monotonic deque instead, which also knows where the
-// extreme is.
+// factors use the same scheme one value at a time (ext in stream.go),
+// except where they need to know where the extreme is (days since the
+// high), which a monotonic deque (mono) does.
 
 // okey maps a float64's bits (as int64) to an int64 in the same order as
 // the values (-0 sorts just below +0; NaN keys are meaningless, and
@@ -781,7 +789,7 @@ func hl(dst, high, low, close []float64, n int, buf []float64, willr bool) {
 // Stoch writes the slow stochastic oscillator as TA-Lib's STOCH with SMA
 // smoothing: fast %K = 100*(C-LL)/(HH-LL) over fastK bars, slow %K = SMA
 // of fast %K over slowK, %D = SMA of slow %K over slowD. buf (capacity
-// >= 2*fastK+2) holds the deques; nil allocates.
+// >= 2*fastK) is scratch for the rolling extremes; nil allocates.
 func Stoch(k, d, high, low, close []float64, fastK, slowK, slowD int, buf []float64) {
 	n := len(close)
 	k, d = k[:n], d[:n]

@@ -353,13 +353,7 @@ func (e *ext) push(x float64) {
 	e.cur = p
 	e.t++
 	if off++; off == e.n {
-		m := int64(math.MinInt64)
-		for j := e.n - 1; j >= 0; j-- {
-			if b := e.blk[j]; b > m {
-				m = b
-			}
-			e.suf[j] = m
-		}
+		suffixKeys(e.suf, e.blk, 0) // the keys are flipped already
 		off = 0
 	}
 	e.off = off
