@@ -18,7 +18,7 @@ type srState struct {
 	sorted  [srLevels]float64 // active levels, ascending
 	touch   [srLevels]int     // levels within ±srBand of sorted[k]
 	ns      int
-	oldest  int   // earliest confirmation day among active levels
+	oldest  int   // no later than the earliest confirmation day among active levels
 	cur     srOut // at the latest computed day
 	hi      int   // next day to compute
 	out     [ringN]srOut
@@ -118,8 +118,10 @@ func (s *srState) remove(v float64) {
 	}
 }
 
-// rebuild sorts the active levels and counts each one's touches; it runs
-// only when a level expires (add updates them in place).
+// rebuild sorts the active levels and counts each one's touches. It runs
+// when oldest passes the age limit: a level has expired, or the level
+// oldest recorded was since replaced by add (oldest is a lower bound, so
+// such a rebuild only redoes what add kept up to date in place).
 func (s *srState) rebuild(i int) {
 	young := i - srMaxAge
 	s.ns, s.oldest = 0, i
